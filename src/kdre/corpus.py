@@ -1,0 +1,116 @@
+"""Raw corpus → parsed splits in kdre's schema (the work behind the ``parse`` stage)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+from tqdm import tqdm
+
+from kdre import parsing, schema
+from kdre.config import DatasetConfig, ParseConfig
+from kdre.datasets import semeval, tacred
+from kdre.errors import InputError
+from kdre.splits import stratified_holdout
+
+
+def parse_semeval(
+    data: DatasetConfig, cfg: ParseConfig, seed: int, progress: bool = True
+) -> dict[str, pa.Table]:
+    """Read the SemEval release, hold out a stratified dev set, annotate with spaCy."""
+    root = Path(data.semeval_dir)
+    train_path, test_path = root / semeval.TRAIN_FILE, root / semeval.TEST_FILE
+    train_all = semeval.read_semeval(train_path)
+    test = semeval.read_semeval(test_path)
+    semeval.check_disjoint_ids((train_path, train_all), (test_path, test))
+    if data.dev_size >= len(train_all):
+        raise InputError(
+            f"dataset.dev_size={data.dev_size} leaves no training data ({len(train_all)} examples)"
+        )
+    dev_idx = set(stratified_holdout([ex.relation for ex in train_all], data.dev_size, seed))
+    splits = {
+        "train": [ex for i, ex in enumerate(train_all) if i not in dev_idx],
+        "dev": [ex for i, ex in enumerate(train_all) if i in dev_idx],
+        "test": test,
+    }
+    if cfg.limit:
+        splits = {name: exs[: cfg.limit] for name, exs in splits.items()}
+
+    nlp = parsing.load_pipeline(cfg.spacy_model)
+    tokenized = {
+        name: [parsing.tokenize_with_spans(nlp.tokenizer, ex.text, ex.subj, ex.obj) for ex in exs]
+        for name, exs in splits.items()
+    }
+    order = [(name, i) for name in splits for i in range(len(splits[name]))]
+    stream = parsing.annotate(
+        nlp,
+        ((tokenized[n][i].words, tokenized[n][i].spaces) for n, i in order),
+        batch_size=cfg.batch_size,
+        n_process=cfg.n_process,
+    )
+    rows: dict[str, list[dict]] = {name: [] for name in splits}
+    bar = tqdm(stream, total=len(order), desc="parse", unit="sent", disable=not progress)
+    for (name, i), ann in zip(order, bar):
+        ex, tok = splits[name][i], tokenized[name][i]
+        rows[name].append(_row(ex.id, ex.relation, tok, ann))
+    return {name: _checked(rows[name], f"{name} split") for name in splits}
+
+
+def _row(rid: str, relation: str, tok: parsing.Tokenized, ann: parsing.Annotation) -> dict:
+    return {
+        "id": rid,
+        "tokens": tok.words,
+        "whitespace": tok.spaces,
+        "pos": ann.pos,
+        "ner": ann.ner,
+        "head": ann.head,
+        "deprel": ann.deprel,
+        "subj_start": tok.subj[0],
+        "subj_end": tok.subj[1],
+        "obj_start": tok.obj[0],
+        "obj_end": tok.obj[1],
+        "subj_type": parsing.span_type(ann.ner, *tok.subj),
+        "obj_type": parsing.span_type(ann.ner, *tok.obj),
+        "relation": relation,
+    }
+
+
+def parse_tacred(
+    data: DatasetConfig, cfg: ParseConfig, progress: bool = True
+) -> dict[str, pa.Table]:
+    """Read TACRED's train/dev/test JSON; keep its annotations unless ``reparse`` is set."""
+    root = Path(data.tacred_dir)
+    splits = {name: tacred.read_tacred(root / f"{name}.json") for name in schema.SPLITS}
+    owner: dict[str, str] = {}
+    for name, rows in splits.items():
+        for row in rows:
+            if row["id"] in owner:
+                raise InputError(f"id also used in the {owner[row['id']]} split", root / f"{name}.json",
+                                 record=row["id"])
+            owner[row["id"]] = name
+    if cfg.limit:
+        splits = {name: rows[: cfg.limit] for name, rows in splits.items()}
+    if cfg.reparse:
+        nlp = parsing.load_pipeline(cfg.spacy_model)
+        order = [row for name in schema.SPLITS for row in splits[name]]
+        stream = parsing.annotate(
+            nlp, ((r["tokens"], r["whitespace"]) for r in order), cfg.batch_size, cfg.n_process
+        )
+        for row, ann in tqdm(zip(order, stream), total=len(order), desc="reparse", unit="sent",
+                             disable=not progress):
+            row.update(pos=ann.pos, ner=ann.ner, head=ann.head, deprel=ann.deprel)
+    return {name: _checked(rows, f"{root / name}.json") for name, rows in splits.items()}
+
+
+def _checked(rows: list[dict], source: str) -> pa.Table:
+    table = schema.to_table(rows)
+    schema.validate_table(table, source)
+    return table
+
+
+def parse_dataset(
+    data: DatasetConfig, cfg: ParseConfig, seed: int, progress: bool = True
+) -> dict[str, pa.Table]:
+    if data.name == "semeval":
+        return parse_semeval(data, cfg, seed, progress)
+    return parse_tacred(data, cfg, progress)

@@ -1,0 +1,122 @@
+"""Reader for TACRED's LDC JSON files (train.json, dev.json, test.json).
+
+TACRED already carries Stanford CoreNLP annotations in exactly the fields kdre's schema mirrors,
+so by default they are kept; ``parse.reparse`` swaps them for spaCy's.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from kdre.datasets.base import DatasetSpec
+from kdre.errors import InputError
+
+NA_LABEL = "no_relation"
+_ORG = (
+    "alternate_names", "city_of_headquarters", "country_of_headquarters", "dissolved", "founded",
+    "founded_by", "member_of", "members", "number_of_employees/members", "parents",
+    "political/religious_affiliation", "shareholders", "stateorprovince_of_headquarters",
+    "subsidiaries", "top_members/employees", "website",
+)
+_PER = (
+    "age", "alternate_names", "cause_of_death", "charges", "children", "cities_of_residence",
+    "city_of_birth", "city_of_death", "countries_of_residence", "country_of_birth",
+    "country_of_death", "date_of_birth", "date_of_death", "employee_of", "origin", "other_family",
+    "parents", "religion", "schools_attended", "siblings", "spouse", "stateorprovince_of_birth",
+    "stateorprovince_of_death", "stateorprovinces_of_residence", "title",
+)
+LABELS: tuple[str, ...] = (
+    (NA_LABEL,) + tuple(f"org:{r}" for r in _ORG) + tuple(f"per:{r}" for r in _PER)
+)
+SPEC = DatasetSpec(name="tacred", labels=LABELS, na_label=NA_LABEL, scorer="tacred")
+
+REQUIRED = (
+    "id", "token", "relation", "subj_start", "subj_end", "obj_start", "obj_end", "subj_type",
+    "obj_type", "stanford_pos", "stanford_ner", "stanford_head", "stanford_deprel",
+)
+_PER_TOKEN = ("stanford_pos", "stanford_ner", "stanford_head", "stanford_deprel")
+
+
+def load_json_records(path: Path | str) -> list[dict]:
+    """Load a JSON array of objects, reporting syntax errors with their line."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("file not found", path) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise InputError(f"undecodable byte 0x{raw[err.start]:02x} (not UTF-8)", path, line) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InputError(f"invalid JSON: {err.msg}", path, err.lineno) from None
+    if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
+        raise InputError("expected a JSON array of objects", path)
+    return data
+
+
+def _int(value, field: str, path: Path, rid: str) -> int:
+    if isinstance(value, bool):
+        raise InputError(f"field {field!r} is not an integer: {value!r}", path, record=rid)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InputError(f"field {field!r} is not an integer: {value!r}", path, record=rid) from None
+
+
+def convert_record(rec: dict, path: Path, index: int, labels: set[str]) -> dict:
+    """One TACRED object → one schema row (validated)."""
+    rid = str(rec.get("id", f"#{index}"))
+    missing = [f for f in REQUIRED if f not in rec]
+    if missing:
+        raise InputError(f"missing fields {missing}", path, record=rid)
+    tokens = rec["token"]
+    if not isinstance(tokens, list) or not tokens or not all(isinstance(t, str) for t in tokens):
+        raise InputError("'token' must be a non-empty list of strings", path, record=rid)
+    n = len(tokens)
+    for field in _PER_TOKEN:
+        if not isinstance(rec[field], list) or len(rec[field]) != n:
+            raise InputError(f"{field!r} must be a list of {n} entries, one per token", path, record=rid)
+    spans = {f: _int(rec[f], f, path, rid) for f in ("subj_start", "subj_end", "obj_start", "obj_end")}
+    for name in ("subj", "obj"):
+        start, end = spans[f"{name}_start"], spans[f"{name}_end"]
+        if not 0 <= start <= end < n:
+            raise InputError(
+                f"{name} span [{start}, {end}] is outside the sentence (0..{n - 1})", path, record=rid
+            )
+    if rec["relation"] not in labels:
+        raise InputError(f"unknown relation label {rec['relation']!r}", path, record=rid)
+    heads = [_int(h, "stanford_head", path, rid) for h in rec["stanford_head"]]
+    if any(not 0 <= h <= n for h in heads):
+        raise InputError(f"stanford_head entries must lie in 0..{n}", path, record=rid)
+    return {
+        "id": rid,
+        "tokens": list(tokens),
+        "whitespace": [True] * (n - 1) + [False],
+        "pos": [str(x) for x in rec["stanford_pos"]],
+        "ner": [str(x) for x in rec["stanford_ner"]],
+        "head": heads,
+        "deprel": [str(x) for x in rec["stanford_deprel"]],
+        **spans,
+        "subj_type": str(rec["subj_type"]),
+        "obj_type": str(rec["obj_type"]),
+        "relation": rec["relation"],
+    }
+
+
+def read_tacred(path: Path | str, labels: tuple[str, ...] = LABELS) -> list[dict]:
+    path = Path(path)
+    allowed = set(labels)
+    rows = [convert_record(rec, path, i, allowed) for i, rec in enumerate(load_json_records(path))]
+    seen: set[str] = set()
+    for row in rows:
+        if row["id"] in seen:
+            raise InputError("duplicate id", path, record=row["id"])
+        seen.add(row["id"])
+    if not rows:
+        raise InputError("no records found", path)
+    return rows

@@ -1,0 +1,191 @@
+"""Official scores: SemEval-2010 Task 8 macro-F1 and TACRED micro-F1.
+
+The SemEval score mirrors ``semeval2010_task8_scorer-v1.2.pl`` operation by operation (percent
+values, per-relation F1 summed in the scorer's sorted order, divided by the number of non-Other
+relations present in the key), so the rounded figure equals the Perl scorer's last line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from kdre.datasets import semeval, tacred
+from kdre.datasets.semeval import read_lines
+from kdre.errors import InputError
+
+_LINE = re.compile(r"^([0-9]+)\t(.+)$")
+
+
+@dataclass(frozen=True)
+class RelationScore:
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass(frozen=True)
+class Score:
+    """Percentages. ``f1`` is the official figure of the dataset's scorer."""
+
+    precision: float
+    recall: float
+    f1: float
+    per_relation: dict[str, RelationScore] = field(default_factory=dict)
+    coverage: int = 0
+    total: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def read_answer_file(path: Path | str, labels: Iterable[str]) -> dict[str, str]:
+    """Read ``<id><TAB><label>`` lines, with the Perl scorer's strictness (and clearer errors)."""
+    path = Path(path)
+    allowed = set(labels)
+    raw = path.read_bytes() if path.exists() else None
+    if raw is None:
+        raise InputError("file not found", path)
+    lines = read_lines(path)
+    if raw and not raw.endswith(b"\n"):
+        raise InputError("last line does not end with a newline (the official scorer rejects it)",
+                         path, len(lines))
+    answers: dict[str, str] = {}
+    for number, line in enumerate(lines, start=1):
+        match = _LINE.match(line)
+        if not match:
+            raise InputError(f"expected '<id><TAB><label>', got {line!r}", path, number)
+        rid, label = match.groups()
+        if label not in allowed:
+            raise InputError(f"unknown label {label!r}", path, number)
+        if rid in answers:
+            raise InputError(f"id {rid} is already defined", path, number)
+        answers[rid] = label
+    return answers
+
+
+def read_semeval_key(path: Path | str) -> dict[str, str]:
+    """A key is either an answer file or the release file itself (TEST_FILE_FULL.TXT)."""
+    lines = read_lines(Path(path))
+    if lines and re.match(r'^[0-9]+\t"', lines[0]):
+        return {ex.id: ex.relation for ex in semeval.read_semeval(path)}
+    return read_answer_file(path, semeval.LABELS)
+
+
+def _undirected(label: str) -> str:
+    return label.split("(", 1)[0]
+
+
+def semeval_score(pred: Mapping[str, str], key: Mapping[str, str], pred_name: str = "predictions") -> Score:
+    """Official SemEval-2010 Task 8 score: (9+1)-way, direction counted, macro-F1 without Other.
+
+    Ids missing from ``pred`` count as unanswered (like Other); ids not in the key are an error.
+    """
+    unexpected = [rid for rid in pred if rid not in key]
+    if unexpected:
+        raise InputError(f"contains id {unexpected[0]} which is not in the answer key", pred_name)
+    gold = Counter(_undirected(label) for label in key.values())
+    guessed: Counter[str] = Counter()
+    correct: Counter[str] = Counter()
+    for rid, label in pred.items():
+        guessed[_undirected(label)] += 1
+        if label == key[rid]:
+            correct[_undirected(label)] += 1
+    per: dict[str, RelationScore] = {}
+    macro_p = macro_r = macro_f1 = 0.0
+    micro_correct = micro_guessed = micro_gold = 0
+    relations = sorted(r for r in gold if r != semeval.NA_LABEL)
+    for rel in relations:
+        p = 0.0 if guessed[rel] == 0 else 100.0 * correct[rel] / guessed[rel]
+        r = 0.0 if gold[rel] == 0 else 100.0 * correct[rel] / gold[rel]
+        f1 = 0.0 if p + r == 0 else 2 * p * r / (p + r)
+        per[rel] = RelationScore(p, r, f1, gold[rel])
+        macro_p += p
+        macro_r += r
+        macro_f1 += f1
+        micro_correct += correct[rel]
+        micro_guessed += guessed[rel]
+        micro_gold += gold[rel]
+    n = len(relations)
+    if n == 0:
+        raise InputError("the answer key holds no relation other than Other", "answer key")
+    return Score(macro_p / n, macro_r / n, macro_f1 / n, per, len(pred), len(key))
+
+
+def tacred_score(pred: Mapping[str, str], key: Mapping[str, str], pred_name: str = "predictions") -> Score:
+    """TACRED micro P/R/F1 over all relations except no_relation (missing predictions = NA)."""
+    unexpected = [rid for rid in pred if rid not in key]
+    if unexpected:
+        raise InputError(f"contains id {unexpected[0]} which is not in the answer key", pred_name)
+    na = tacred.NA_LABEL
+    correct: Counter[str] = Counter()
+    guessed: Counter[str] = Counter()
+    gold: Counter[str] = Counter()
+    for rid, label in key.items():
+        guess = pred.get(rid, na)
+        if label != na:
+            gold[label] += 1
+        if guess != na:
+            guessed[guess] += 1
+            if guess == label:
+                correct[label] += 1
+    per = {}
+    for rel in sorted(set(gold) | set(guessed)):
+        p = 100.0 * correct[rel] / guessed[rel] if guessed[rel] else 0.0
+        r = 100.0 * correct[rel] / gold[rel] if gold[rel] else 0.0
+        per[rel] = RelationScore(p, r, 2 * p * r / (p + r) if p + r else 0.0, gold[rel])
+    n_guessed, n_gold, n_correct = sum(guessed.values()), sum(gold.values()), sum(correct.values())
+    # The official TACRED scorer takes precision as 100% when nothing was guessed.
+    p = 100.0 * n_correct / n_guessed if n_guessed else 100.0
+    r = 100.0 * n_correct / n_gold if n_gold else 0.0
+    f1 = 2 * p * r / (p + r) if p + r else 0.0
+    return Score(p, r, f1, per, len(pred), len(key))
+
+
+def read_tacred_answers(path: Path | str) -> dict[str, str]:
+    """TACRED predictions or key: ``<id><TAB><label>`` lines, or the LDC JSON (id, relation)."""
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        records = tacred.load_json_records(path)
+        out: dict[str, str] = {}
+        for i, rec in enumerate(records):
+            if "id" not in rec or "relation" not in rec:
+                raise InputError("record lacks 'id' or 'relation'", path, record=str(rec.get("id", f"#{i}")))
+            if rec["relation"] not in tacred.LABELS:
+                raise InputError(f"unknown label {rec['relation']!r}", path, record=str(rec["id"]))
+            out[str(rec["id"])] = rec["relation"]
+        return out
+    answers: dict[str, str] = {}
+    for number, line in enumerate(read_lines(path), start=1):
+        parts = line.split("\t")
+        if len(parts) != 2 or not parts[0]:
+            raise InputError(f"expected '<id><TAB><label>', got {line!r}", path, number)
+        rid, label = parts
+        if label not in tacred.LABELS:
+            raise InputError(f"unknown label {label!r}", path, number)
+        if rid in answers:
+            raise InputError(f"id {rid} is already defined", path, number)
+        answers[rid] = label
+    return answers
+
+
+def official_line(score: Score) -> str:
+    """The Perl scorer's last line, for eyeball comparison."""
+    return (
+        "<<< The official score is (9+1)-way evaluation with directionality taken into account: "
+        f"macro-averaged F1 = {score.f1:0.2f}% >>>"
+    )
+
+
+def write_answers(answers: Mapping[str, str], path: Path | str) -> None:
+    """Write ``<id><TAB><label>`` lines (newline after the last one, as the scorer requires)."""
+    Path(path).write_text("".join(f"{rid}\t{label}\n" for rid, label in answers.items()), encoding="utf-8")
+
+
+def to_json(score: Score) -> str:
+    return json.dumps(score.to_dict(), indent=2)

@@ -1,0 +1,40 @@
+"""Stage ``parse``: raw corpus → data/parsed/{train,dev,test}.parquet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from kdre import corpus, schema
+from kdre.config import load_params
+
+
+def parse(
+    params: Path = typer.Option(Path("params.yaml"), help="Parameters file."),
+    out: Path = typer.Option(Path("data/parsed"), help="Output folder for the three parquet files."),
+    progress: bool = typer.Option(True, help="Show a progress bar on stderr."),
+) -> None:
+    """Parse the raw corpus into kdre's schema, one parquet per split.
+
+    Reads params: `seed`, `dataset` (name: semeval | tacred; semeval_dir; tacred_dir; dev_size)
+    and `parse` (spacy_model, batch_size, n_process, reparse, limit).
+
+    SemEval-2010 Task 8 (default): TRAIN_FILE.TXT and TEST_FILE_FULL.TXT under
+    dataset.semeval_dir. The `<e1>`/`<e2>` markers are stripped, the text is tokenised with spaCy so
+    that entity boundaries are token boundaries, and tagger, parser and NER run on those tokens.
+    dev = dataset.dev_size examples of TRAIN_FILE, stratified by label and seeded by `seed`.
+    Entity types come from NER (the span's entity label, O when none).
+
+    TACRED: train.json, dev.json, test.json under dataset.tacred_dir; the Stanford annotations
+    are kept unless parse.reparse is true.
+
+    Writes OUT/train.parquet, OUT/dev.parquet, OUT/test.parquet (columns: id, tokens,
+    whitespace, pos, ner, head (1-based, 0 = root), deprel, subj_start, subj_end, obj_start,
+    obj_end (inclusive), subj_type, obj_type, relation). Nothing is written on bad input.
+    """
+    cfg = load_params(params)
+    tables = corpus.parse_dataset(cfg.dataset, cfg.parse, cfg.seed, progress=progress)
+    paths = schema.write_splits(tables, out)
+    for split, path in paths.items():
+        typer.echo(f"{split}: {tables[split].num_rows} examples -> {path}", err=True)
