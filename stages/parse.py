@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -11,9 +12,11 @@ from kdre.config import load_params
 
 
 def parse(
-    params: Path = typer.Option(Path("params.yaml"), help="Parameters file."),
-    out: Path = typer.Option(Path("data/parsed"), help="Output folder for the three parquet files."),
-    progress: bool = typer.Option(True, help="Show a progress bar on stderr."),
+    params: Annotated[Path, typer.Option(help="Parameters file.")] = Path("params.yaml"),
+    out: Annotated[Path, typer.Option(help="Output folder for the parquet files.")] = Path(
+        "data/parsed"
+    ),
+    progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
 ) -> None:
     """Parse the raw corpus into kdre's schema, one parquet per split.
 

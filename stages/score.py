@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -13,6 +14,7 @@ app = typer.Typer(
     help="Score `<id><TAB><label>` predictions with the dataset's official metric.",
     no_args_is_help=True,
 )
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print all figures as JSON.")]
 
 
 def _report(score: scoring.Score, as_json: bool, last_line: str) -> None:
@@ -28,9 +30,9 @@ def _report(score: scoring.Score, as_json: bool, last_line: str) -> None:
 
 @app.command("semeval")
 def semeval_cmd(
-    pred: Path = typer.Argument(..., help="Predictions: `<id><TAB><label>` per line, labels with direction."),
-    key: Path = typer.Argument(..., help="Answer key: same format, or TEST_FILE_FULL.TXT itself."),
-    as_json: bool = typer.Option(False, "--json", help="Print all figures as JSON."),
+    pred: Annotated[Path, typer.Argument(help="Predictions: `<id><TAB><label>` lines.")],
+    key: Annotated[Path, typer.Argument(help="Key: same format, or TEST_FILE_FULL.TXT itself.")],
+    as_json: JsonFlag = False,
 ) -> None:
     """SemEval-2010 Task 8: macro-F1 over the 9 relations, direction counted, Other excluded.
 
@@ -44,9 +46,9 @@ def semeval_cmd(
 
 @app.command("tacred")
 def tacred_cmd(
-    pred: Path = typer.Argument(..., help="Predictions: `<id><TAB><label>` lines or TACRED-style JSON."),
-    key: Path = typer.Argument(..., help="Key: `<id><TAB><label>` lines or the TACRED JSON split."),
-    as_json: bool = typer.Option(False, "--json", help="Print all figures as JSON."),
+    pred: Annotated[Path, typer.Argument(help="Predictions: `<id><TAB><label>` lines or JSON.")],
+    key: Annotated[Path, typer.Argument(help="Key: `<id><TAB><label>` lines or TACRED JSON.")],
+    as_json: JsonFlag = False,
 ) -> None:
     """TACRED: micro P/R/F1 over all relations except no_relation (missing ids = no_relation)."""
     score = scoring.tacred_score(

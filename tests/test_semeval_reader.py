@@ -19,7 +19,9 @@ def test_release_files_read_completely():
 
 
 def test_markers_stripped_and_spans_point_at_entities(tmp_path):
-    (ex,) = semeval.read_semeval(write_records(tmp_path / "f.txt", [(GOOD, "Message-Topic(e1,e2)")]))
+    (ex,) = semeval.read_semeval(
+        write_records(tmp_path / "f.txt", [(GOOD, "Message-Topic(e1,e2)")])
+    )
     assert ex.text == "The audits were about waste and recycling."
     assert ex.text[slice(*ex.subj)] == "audits" and ex.text[slice(*ex.obj)] == "waste"
 
@@ -88,7 +90,9 @@ def test_truncated_record(tmp_path, tail, message):
 
 def test_undecodable_bytes(tmp_path):
     path = write_records(tmp_path / "u.txt", [(GOOD, "Other")])
-    path.write_bytes(path.read_bytes() + b'2\t"<e1>caf\xe9</e1> <e2>x</e2>"\r\nOther\r\nComment:\r\n')
+    path.write_bytes(
+        path.read_bytes() + b'2\t"<e1>caf\xe9</e1> <e2>x</e2>"\r\nOther\r\nComment:\r\n'
+    )
     with pytest.raises(InputError, match=r"u.txt:5: undecodable byte 0xe9"):
         semeval.read_semeval(path)
 

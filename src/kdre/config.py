@@ -35,7 +35,9 @@ class DatasetConfig:
 
     def check(self, source: str) -> None:
         if self.name not in DATASETS:
-            raise InputError(f"dataset.name must be one of {list(DATASETS)}, got {self.name!r}", source)
+            raise InputError(
+                f"dataset.name must be one of {list(DATASETS)}, got {self.name!r}", source
+            )
         if self.dev_size <= 0:
             raise InputError(f"dataset.dev_size must be positive, got {self.dev_size}", source)
 
@@ -91,7 +93,8 @@ def build(cls: type[T], values: Any, section: str, source: str) -> T:
     unknown = sorted(set(values) - known)
     if unknown:
         raise InputError(
-            f"unknown key {section + '.' if section else ''}{unknown[0]} (known: {sorted(known)})", source
+            f"unknown key {section + '.' if section else ''}{unknown[0]} (known: {sorted(known)})",
+            source,
         )
     kwargs = {}
     for name, value in values.items():
@@ -119,5 +122,7 @@ def load_params(path: Path | str = "params.yaml") -> Params:
         raise InputError("params file not found", path) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        raise InputError(f"invalid YAML: {err}", path, None if mark is None else mark.line + 1) from None
+        raise InputError(
+            f"invalid YAML: {err}", path, None if mark is None else mark.line + 1
+        ) from None
     return build(Params, raw or {}, "", str(path))

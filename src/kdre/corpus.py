@@ -50,7 +50,7 @@ def parse_semeval(
     )
     rows: dict[str, list[dict]] = {name: [] for name in splits}
     bar = tqdm(stream, total=len(order), desc="parse", unit="sent", disable=not progress)
-    for (name, i), ann in zip(order, bar):
+    for (name, i), ann in zip(order, bar, strict=True):
         ex, tok = splits[name][i], tokenized[name][i]
         rows[name].append(_row(ex.id, ex.relation, tok, ann))
     return {name: _checked(rows[name], f"{name} split") for name in splits}
@@ -85,8 +85,11 @@ def parse_tacred(
     for name, rows in splits.items():
         for row in rows:
             if row["id"] in owner:
-                raise InputError(f"id also used in the {owner[row['id']]} split", root / f"{name}.json",
-                                 record=row["id"])
+                raise InputError(
+                    f"id also used in the {owner[row['id']]} split",
+                    root / f"{name}.json",
+                    record=row["id"],
+                )
             owner[row["id"]] = name
     if cfg.limit:
         splits = {name: rows[: cfg.limit] for name, rows in splits.items()}
@@ -96,8 +99,13 @@ def parse_tacred(
         stream = parsing.annotate(
             nlp, ((r["tokens"], r["whitespace"]) for r in order), cfg.batch_size, cfg.n_process
         )
-        for row, ann in tqdm(zip(order, stream), total=len(order), desc="reparse", unit="sent",
-                             disable=not progress):
+        for row, ann in tqdm(
+            zip(order, stream, strict=True),
+            total=len(order),
+            desc="reparse",
+            unit="sent",
+            disable=not progress,
+        ):
             row.update(pos=ann.pos, ner=ann.ner, head=ann.head, deprel=ann.deprel)
     return {name: _checked(rows, f"{root / name}.json") for name, rows in splits.items()}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from kdre.errors import InputError
 
@@ -59,7 +60,7 @@ def tokenize_with_spans(
     starts: list[int] = []
     ends: list[int] = []
     words: list[str] = []
-    for left, right in zip(cuts, cuts[1:]):
+    for left, right in pairwise(cuts):
         for token in tokenizer(text[left:right]):
             if token.is_space:
                 continue
@@ -69,7 +70,11 @@ def tokenize_with_spans(
     spaces = [ends[i] < starts[i + 1] for i in range(len(words) - 1)] + [False]
 
     def token_span(span: tuple[int, int]) -> tuple[int, int]:
-        inside = [i for i, (s, e) in enumerate(zip(starts, ends)) if s >= span[0] and e <= span[1]]
+        inside = [
+            i
+            for i, (s, e) in enumerate(zip(starts, ends, strict=True))
+            if s >= span[0] and e <= span[1]
+        ]
         return inside[0], inside[-1]
 
     return Tokenized(words, spaces, token_span(subj), token_span(obj))

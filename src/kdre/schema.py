@@ -75,11 +75,15 @@ def validate_table(table: pa.Table, source: str = "table") -> None:
             raise InputError("no tokens", source, record=rid)
         for col in TOKEN_COLUMNS[1:]:
             if len(row[col]) != n:
-                raise InputError(f"{col} has {len(row[col])} entries for {n} tokens", source, record=rid)
+                raise InputError(
+                    f"{col} has {len(row[col])} entries for {n} tokens", source, record=rid
+                )
         for name in ("subj", "obj"):
             start, end = row[f"{name}_start"], row[f"{name}_end"]
             if not 0 <= start <= end < n:
-                raise InputError(f"{name} span [{start}, {end}] outside 0..{n - 1}", source, record=rid)
+                raise InputError(
+                    f"{name} span [{start}, {end}] outside 0..{n - 1}", source, record=rid
+                )
         if any(h < 0 or h > n for h in row["head"]):
             raise InputError("head index outside 0..n", source, record=rid)
         if sum(1 for h in row["head"] if h == 0) != 1:

@@ -53,8 +53,11 @@ def read_answer_file(path: Path | str, labels: Iterable[str]) -> dict[str, str]:
         raise InputError("file not found", path)
     lines = read_lines(path)
     if raw and not raw.endswith(b"\n"):
-        raise InputError("last line does not end with a newline (the official scorer rejects it)",
-                         path, len(lines))
+        raise InputError(
+            "last line does not end with a newline (the official scorer rejects it)",
+            path,
+            len(lines),
+        )
     answers: dict[str, str] = {}
     for number, line in enumerate(lines, start=1):
         match = _LINE.match(line)
@@ -81,7 +84,9 @@ def _undirected(label: str) -> str:
     return label.split("(", 1)[0]
 
 
-def semeval_score(pred: Mapping[str, str], key: Mapping[str, str], pred_name: str = "predictions") -> Score:
+def semeval_score(
+    pred: Mapping[str, str], key: Mapping[str, str], pred_name: str = "predictions"
+) -> Score:
     """Official SemEval-2010 Task 8 score: (9+1)-way, direction counted, macro-F1 without Other.
 
     Ids missing from ``pred`` count as unanswered (like Other); ids not in the key are an error.
@@ -117,7 +122,9 @@ def semeval_score(pred: Mapping[str, str], key: Mapping[str, str], pred_name: st
     return Score(macro_p / n, macro_r / n, macro_f1 / n, per, len(pred), len(key))
 
 
-def tacred_score(pred: Mapping[str, str], key: Mapping[str, str], pred_name: str = "predictions") -> Score:
+def tacred_score(
+    pred: Mapping[str, str], key: Mapping[str, str], pred_name: str = "predictions"
+) -> Score:
     """TACRED micro P/R/F1 over all relations except no_relation (missing predictions = NA)."""
     unexpected = [rid for rid in pred if rid not in key]
     if unexpected:
@@ -155,7 +162,9 @@ def read_tacred_answers(path: Path | str) -> dict[str, str]:
         out: dict[str, str] = {}
         for i, rec in enumerate(records):
             if "id" not in rec or "relation" not in rec:
-                raise InputError("record lacks 'id' or 'relation'", path, record=str(rec.get("id", f"#{i}")))
+                raise InputError(
+                    "record lacks 'id' or 'relation'", path, record=str(rec.get("id", f"#{i}"))
+                )
             if rec["relation"] not in tacred.LABELS:
                 raise InputError(f"unknown label {rec['relation']!r}", path, record=str(rec["id"]))
             out[str(rec["id"])] = rec["relation"]
@@ -184,7 +193,9 @@ def official_line(score: Score) -> str:
 
 def write_answers(answers: Mapping[str, str], path: Path | str) -> None:
     """Write ``<id><TAB><label>`` lines (newline after the last one, as the scorer requires)."""
-    Path(path).write_text("".join(f"{rid}\t{label}\n" for rid, label in answers.items()), encoding="utf-8")
+    Path(path).write_text(
+        "".join(f"{rid}\t{label}\n" for rid, label in answers.items()), encoding="utf-8"
+    )
 
 
 def to_json(score: Score) -> str:

@@ -23,6 +23,6 @@ def stratified_holdout(labels: Sequence[str], size: int, seed: int) -> list[int]
     quota[order[: size - quota.sum()]] += 1
     rng = np.random.default_rng(seed)
     chosen: list[int] = []
-    for name, k in zip(names, quota):
+    for name, k in zip(names, quota, strict=True):
         chosen.extend(rng.choice(by_label[name], size=int(k), replace=False).tolist())
     return sorted(chosen)

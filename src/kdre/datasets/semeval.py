@@ -77,7 +77,9 @@ def read_lines(path: Path) -> list[str]:
     return out
 
 
-def strip_markers(sentence: str, path: Path | str, line: int) -> tuple[str, dict[str, tuple[int, int]]]:
+def strip_markers(
+    sentence: str, path: Path | str, line: int
+) -> tuple[str, dict[str, tuple[int, int]]]:
     """Remove the four entity markers and return the plain text with each entity's char span.
 
     Whitespace just inside a marker is moved outside the span, so spans never start or end
@@ -179,9 +181,7 @@ def read_semeval(path: Path | str, labels: Iterable[str] = LABELS) -> list[Marke
                 f"truncated record {record_id}: expected a 'Comment:' line", path, first + 2
             )
         text, spans = strip_markers(sentence, path, first)
-        examples.append(
-            MarkedExample(record_id, text, spans["e1"], spans["e2"], label, first)
-        )
+        examples.append(MarkedExample(record_id, text, spans["e1"], spans["e2"], label, first))
         i += 3
         if i < len(lines) and lines[i].strip() != "":
             raise InputError("expected an empty line between records", path, i + 1)

@@ -14,17 +14,49 @@ from kdre.errors import InputError
 
 NA_LABEL = "no_relation"
 _ORG = (
-    "alternate_names", "city_of_headquarters", "country_of_headquarters", "dissolved", "founded",
-    "founded_by", "member_of", "members", "number_of_employees/members", "parents",
-    "political/religious_affiliation", "shareholders", "stateorprovince_of_headquarters",
-    "subsidiaries", "top_members/employees", "website",
+    "alternate_names",
+    "city_of_headquarters",
+    "country_of_headquarters",
+    "dissolved",
+    "founded",
+    "founded_by",
+    "member_of",
+    "members",
+    "number_of_employees/members",
+    "parents",
+    "political/religious_affiliation",
+    "shareholders",
+    "stateorprovince_of_headquarters",
+    "subsidiaries",
+    "top_members/employees",
+    "website",
 )
 _PER = (
-    "age", "alternate_names", "cause_of_death", "charges", "children", "cities_of_residence",
-    "city_of_birth", "city_of_death", "countries_of_residence", "country_of_birth",
-    "country_of_death", "date_of_birth", "date_of_death", "employee_of", "origin", "other_family",
-    "parents", "religion", "schools_attended", "siblings", "spouse", "stateorprovince_of_birth",
-    "stateorprovince_of_death", "stateorprovinces_of_residence", "title",
+    "age",
+    "alternate_names",
+    "cause_of_death",
+    "charges",
+    "children",
+    "cities_of_residence",
+    "city_of_birth",
+    "city_of_death",
+    "countries_of_residence",
+    "country_of_birth",
+    "country_of_death",
+    "date_of_birth",
+    "date_of_death",
+    "employee_of",
+    "origin",
+    "other_family",
+    "parents",
+    "religion",
+    "schools_attended",
+    "siblings",
+    "spouse",
+    "stateorprovince_of_birth",
+    "stateorprovince_of_death",
+    "stateorprovinces_of_residence",
+    "title",
 )
 LABELS: tuple[str, ...] = (
     (NA_LABEL,) + tuple(f"org:{r}" for r in _ORG) + tuple(f"per:{r}" for r in _PER)
@@ -32,8 +64,19 @@ LABELS: tuple[str, ...] = (
 SPEC = DatasetSpec(name="tacred", labels=LABELS, na_label=NA_LABEL, scorer="tacred")
 
 REQUIRED = (
-    "id", "token", "relation", "subj_start", "subj_end", "obj_start", "obj_end", "subj_type",
-    "obj_type", "stanford_pos", "stanford_ner", "stanford_head", "stanford_deprel",
+    "id",
+    "token",
+    "relation",
+    "subj_start",
+    "subj_end",
+    "obj_start",
+    "obj_end",
+    "subj_type",
+    "obj_type",
+    "stanford_pos",
+    "stanford_ner",
+    "stanford_head",
+    "stanford_deprel",
 )
 _PER_TOKEN = ("stanford_pos", "stanford_ner", "stanford_head", "stanford_deprel")
 
@@ -49,7 +92,9 @@ def load_json_records(path: Path | str) -> list[dict]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
-        raise InputError(f"undecodable byte 0x{raw[err.start]:02x} (not UTF-8)", path, line) from None
+        raise InputError(
+            f"undecodable byte 0x{raw[err.start]:02x} (not UTF-8)", path, line
+        ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
@@ -65,7 +110,9 @@ def _int(value, field: str, path: Path, rid: str) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise InputError(f"field {field!r} is not an integer: {value!r}", path, record=rid) from None
+        raise InputError(
+            f"field {field!r} is not an integer: {value!r}", path, record=rid
+        ) from None
 
 
 def convert_record(rec: dict, path: Path, index: int, labels: set[str]) -> dict:
@@ -80,13 +127,19 @@ def convert_record(rec: dict, path: Path, index: int, labels: set[str]) -> dict:
     n = len(tokens)
     for field in _PER_TOKEN:
         if not isinstance(rec[field], list) or len(rec[field]) != n:
-            raise InputError(f"{field!r} must be a list of {n} entries, one per token", path, record=rid)
-    spans = {f: _int(rec[f], f, path, rid) for f in ("subj_start", "subj_end", "obj_start", "obj_end")}
+            raise InputError(
+                f"{field!r} must be a list of {n} entries, one per token", path, record=rid
+            )
+    spans = {
+        f: _int(rec[f], f, path, rid) for f in ("subj_start", "subj_end", "obj_start", "obj_end")
+    }
     for name in ("subj", "obj"):
         start, end = spans[f"{name}_start"], spans[f"{name}_end"]
         if not 0 <= start <= end < n:
             raise InputError(
-                f"{name} span [{start}, {end}] is outside the sentence (0..{n - 1})", path, record=rid
+                f"{name} span [{start}, {end}] is outside the sentence (0..{n - 1})",
+                path,
+                record=rid,
             )
     if rec["relation"] not in labels:
         raise InputError(f"unknown relation label {rec['relation']!r}", path, record=rid)

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import REPO, TEST, write_records
+
+from kdre.datasets import semeval
+
+BIN = Path(sys.executable).parent
+
+
+def kdre(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "stages.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+
+
+def test_console_script_lists_stages():
+    out = subprocess.run(
+        [str(BIN / "kdre"), "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "parse" in out and "score" in out
+
+
+def test_parse_help_explains_params_and_outputs():
+    out = kdre("parse", "--help").stdout
+    for word in ("dataset.semeval_dir", "parse.reparse", "train.parquet", "stratified"):
+        assert word in out
+
+
+def test_bad_params_one_line_and_nothing_written(tmp_path):
+    params = tmp_path / "params.yaml"
+    params.write_text("dataset:\n  name: semeval\n  dev_size: 500\nparse:\n  n_process: 0\n")
+    out = tmp_path / "parsed"
+    result = kdre("parse", "--params", str(params), "--out", str(out))
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0
+    assert "parse.n_process must be >= 1" in result.stderr
+    assert not out.exists()
+
+
+def test_bad_corpus_one_line_and_nothing_written(tmp_path):
+    root = tmp_path / "release"
+    for rel in (semeval.TRAIN_FILE, semeval.TEST_FILE):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+    good = [(f'{i}\t"The <e1>a</e1> b <e2>c</e2>."', "Other") for i in range(1, 30)]
+    write_records(root / semeval.TRAIN_FILE, good)
+    write_records(root / semeval.TEST_FILE, [('100\t"The <e1>a</e1> b <e2>c"', "Other")])
+    params = tmp_path / "params.yaml"
+    params.write_text(f"dataset:\n  semeval_dir: {root}\n  dev_size: 5\n")
+    out = tmp_path / "parsed"
+    result = kdre("parse", "--params", str(params), "--out", str(out), "--no-progress")
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip() == (
+        f"kdre: error: {root / semeval.TEST_FILE}:1: unclosed <e2> marker (no </e2>)"
+    )
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_score_semeval_prints_official_line(tmp_path):
+    pred = tmp_path / "pred.txt"
+    pred.write_text("".join(f"{ex.id}\tOther\n" for ex in semeval.read_semeval(TEST)))
+    result = kdre("score", "semeval", str(pred), str(TEST))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].endswith("macro-averaged F1 = 0.00% >>>")
+    bad = kdre("score", "semeval", str(TEST), str(TEST))
+    assert bad.returncode == 1 and "TEST_FILE_FULL.TXT:1: unknown label" in bad.stderr
+
+
+def test_dvc_repro_smoke(tmp_path):
+    """The parse stage through DVC on a small subset: outputs appear, a second repro is a no-op."""
+    work = tmp_path / "repo"
+    work.mkdir()
+    for name in ("dvc.yaml", "params.yaml", "pyproject.toml"):
+        shutil.copy(REPO / name, work / name)
+    for name in ("src", "stages", "data/raw"):
+        shutil.copytree(REPO / name, work / name, ignore=shutil.ignore_patterns("__pycache__"))
+    params = (work / "params.yaml").read_text().replace("limit: 0", "limit: 12")
+    (work / "params.yaml").write_text(params)
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+
+    def run(*cmd: str) -> str:
+        done = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    run("git", "init", "-q")
+    run("dvc", "init", "-q")
+    run("dvc", "repro")
+    import pandas as pd
+
+    for split in ("train", "dev", "test"):
+        df = pd.read_parquet(work / f"data/parsed/{split}.parquet")
+        assert len(df) == 12
+    assert (work / "dvc.lock").exists()
+    again = run("dvc", "repro")
+    assert "didn't change" in again or "up to date" in again
