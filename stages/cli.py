@@ -7,7 +7,7 @@ import sys
 import typer
 
 from kdre.errors import InputError
-from stages import parse, score
+from stages import baseline, graph, parse, score, teacher
 
 app = typer.Typer(
     name="kdre",
@@ -21,6 +21,9 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 app.command("parse")(parse.parse)
+app.command("graph")(graph.graph)
+app.command("baseline")(baseline.baseline)
+app.command("teacher")(teacher.teacher)
 app.add_typer(score.app, name="score")
 
 

@@ -60,11 +60,133 @@ class ParseConfig:
             raise InputError(f"parse.limit must be >= 0, got {self.limit}", source)
 
 
+GAMMAS = ("scalar", "vector", "relation")
+TEACHER_BASES = ("auto", "scratch", "frozen", "finetune")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """C-GCN base encoder and classifier (reference sizes)."""
+
+    emb_dim: int = 300
+    pos_dim: int = 30
+    ner_dim: int = 30
+    rnn_hidden: int = 200
+    rnn_layers: int = 1
+    hidden_dim: int = 200
+    gcn_layers: int = 2
+    mlp_layers: int = 2
+    prune_k: int = 1
+    input_dropout: float = 0.5
+    rnn_dropout: float = 0.5
+    gcn_dropout: float = 0.5
+    word_dropout: float = 0.04
+    lower: bool = False
+    min_freq: int = 1
+
+    def check(self, source: str) -> None:
+        for key in ("input_dropout", "rnn_dropout", "gcn_dropout", "word_dropout"):
+            if not 0.0 <= getattr(self, key) < 1.0:
+                raise InputError(
+                    f"model.{key} must lie in [0, 1), got {getattr(self, key)}", source
+                )
+        for key in ("emb_dim", "rnn_hidden", "hidden_dim", "rnn_layers", "mlp_layers", "min_freq"):
+            if getattr(self, key) < 1:
+                raise InputError(f"model.{key} must be >= 1, got {getattr(self, key)}", source)
+
+
+@dataclass(frozen=True)
+class EmbeddingsConfig:
+    """Word vectors: random init, or a GloVe/word2vec text file."""
+
+    source: str = "random"
+    path: str = ""
+
+    def check(self, source: str) -> None:
+        if self.source not in ("random", "file"):
+            raise InputError(
+                f"embeddings.source must be one of ['random', 'file'], got {self.source!r}", source
+            )
+        if self.source == "file" and not self.path:
+            raise InputError("embeddings.source is 'file' but embeddings.path is empty", source)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One optimiser schedule for every model (the C-GCN reference recipe)."""
+
+    epochs: int = 100
+    batch_size: int = 50
+    lr: float = 0.3
+    lr_decay: float = 0.9
+    decay_after: int = 5  # decay when dev F1 does not improve, once this many epochs are done
+    max_grad_norm: float = 5.0
+    pooling_l2: float = 0.003
+    early_stop: int = 0  # stop after this many epochs without a new best dev F1 (0 = never)
+    threads: int = 2
+    device: str = "auto"  # auto | cpu | cuda
+
+    def check(self, source: str) -> None:
+        for key in ("epochs", "batch_size", "threads"):
+            if getattr(self, key) < 1:
+                raise InputError(f"train.{key} must be >= 1, got {getattr(self, key)}", source)
+        if self.lr <= 0 or not 0 < self.lr_decay <= 1:
+            raise InputError("train.lr must be > 0 and train.lr_decay in (0, 1]", source)
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise InputError(
+                f"train.device must be one of ['auto', 'cpu', 'cuda'], got {self.device!r}", source
+            )
+
+
+@dataclass(frozen=True)
+class GraphConfig:
+    na_prob: float = 0.2  # G(p)[NA] = C
+
+    def check(self, source: str) -> None:
+        if not 0.0 <= self.na_prob <= 1.0:
+            raise InputError(f"graph.na_prob must lie in [0, 1], got {self.na_prob}", source)
+
+
+@dataclass(frozen=True)
+class TeacherConfig:
+    tsd: bool = True
+    tsd_k: int = 3
+    type_constraints: bool = True  # False: the teacher ignores G(p) (ablation -TC)
+    # Where the teacher's C-GCN comes from: scratch (trained jointly), frozen / finetune (the
+    # trained baseline). auto = frozen for gamma=relation (the reference recipe: with the gold
+    # label in γ_r a jointly trained encoder can lean on Γ instead of learning), else scratch.
+    base: str = "auto"
+
+    def resolved_base(self, gamma: str) -> str:
+        if self.base != "auto":
+            return self.base
+        return "frozen" if gamma == "relation" else "scratch"
+
+    def check(self, source: str) -> None:
+        if self.tsd_k < 2:
+            raise InputError(f"teacher.tsd_k must be >= 2, got {self.tsd_k}", source)
+        if self.base not in TEACHER_BASES:
+            raise InputError(
+                f"teacher.base must be one of {list(TEACHER_BASES)}, got {self.base!r}", source
+            )
+
+
 @dataclass(frozen=True)
 class Params:
     seed: int = 1
+    gamma: str = "scalar"
+    gamma_scalar: float = 0.8
     dataset: DatasetConfig = field(default_factory=DatasetConfig)
     parse: ParseConfig = field(default_factory=ParseConfig)
+    graph: GraphConfig = field(default_factory=GraphConfig)
+    embeddings: EmbeddingsConfig = field(default_factory=EmbeddingsConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    teacher: TeacherConfig = field(default_factory=TeacherConfig)
+
+    def check(self, source: str) -> None:
+        if self.gamma not in GAMMAS:
+            raise InputError(f"gamma must be one of {list(GAMMAS)}, got {self.gamma!r}", source)
 
 
 def _accepts(tp: Any, value: Any) -> bool:

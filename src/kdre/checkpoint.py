@@ -1,0 +1,96 @@
+"""Self-contained model files: weights + config + vocab (+ G(p) table for a teacher)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from kdre import __version__
+from kdre.config import ModelConfig, TeacherConfig, build
+from kdre.errors import InputError
+from kdre.graph import PatternTable
+from kdre.models.baseline import Baseline
+from kdre.models.teacher import Teacher
+from kdre.vocab import Vocab
+
+FORMAT = "kdre-model"
+FORMAT_VERSION = 1
+
+
+def save_model(
+    path: Path | str,
+    model: Baseline,
+    vocab: Vocab,
+    model_cfg: ModelConfig,
+    dataset: str,
+    extra: dict | None = None,
+) -> None:
+    """Write atomically (temp file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "kdre_version": __version__,
+        "kind": model.kind,
+        "dataset": dataset,
+        "model_config": asdict(model_cfg),
+        "vocab": vocab.to_dict(),
+        "pooling_l2": model.pooling_l2_weight,
+        "state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
+        **(extra or {}),
+    }
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def build_from_payload(payload: dict, vocab: Vocab) -> Baseline:
+    cfg = build(ModelConfig, payload["model_config"], "model", "model file")
+    sizes = (len(vocab.words), len(vocab.pos), len(vocab.ner), len(vocab.labels))
+    if payload["kind"] == "baseline":
+        return Baseline(cfg, *sizes, pooling_l2_weight=payload["pooling_l2"])
+    if payload["kind"] == "teacher":
+        t = payload["teacher"]
+        return Teacher(
+            cfg,
+            build(TeacherConfig, t["config"], "teacher", "model file"),
+            t["gamma"],
+            t["gamma_scalar"],
+            *sizes,
+            na_id=vocab.na_id,
+            pooling_l2_weight=payload["pooling_l2"],
+        )
+    raise InputError(f"unknown model kind {payload['kind']!r}")
+
+
+def load_model(path: Path | str) -> tuple[Baseline, Vocab, dict]:
+    """Load any kdre model file; refuses files of another format or version."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("model file not found", path)
+    payload = torch.load(path, map_location="cpu", weights_only=False)
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise InputError("not a kdre model file", path)
+    if payload.get("format_version") != FORMAT_VERSION:
+        raise InputError(
+            f"model file format {payload.get('format_version')} is not supported "
+            f"(this kdre reads format {FORMAT_VERSION})",
+            path,
+        )
+    vocab = Vocab.from_dict(payload["vocab"])
+    model = build_from_payload(payload, vocab)
+    model.load_state_dict(payload["state_dict"])
+    model.eval()
+    return model, vocab, payload
+
+
+def pattern_table_of(payload: dict) -> PatternTable | None:
+    data = payload.get("teacher", {}).get("pattern_table")
+    return None if data is None else PatternTable.from_dict(data)

@@ -1,0 +1,182 @@
+"""Parsed split → padded id matrices, once; batches are slices of them.
+
+Everything that depends only on the example (ids, entity masks, the pruned tree) is computed
+once here, so a training step does no per-example Python work beyond gathering tree edges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+import pandas as pd
+import torch
+
+from kdre.errors import InputError
+from kdre.tree import prune
+from kdre.vocab import PAD_ID, UNK_ID, Vocab
+
+
+@dataclass
+class Encoded:
+    """A split as arrays: row i of every matrix is example i (padded with 0 to ``max_len``)."""
+
+    ids: list[str]
+    words: np.ndarray  # (N, max_len) int64
+    pos: np.ndarray
+    ner: np.ndarray
+    lengths: np.ndarray  # (N,)
+    subj: np.ndarray  # (N, 2) inclusive span
+    obj: np.ndarray
+    labels: np.ndarray  # (N,)
+    edges: list[np.ndarray]  # pruned tree, (n_edges, 2) per example
+    subj_types: list[str]
+    obj_types: list[str]
+    extra: dict[str, np.ndarray] = field(default_factory=dict)  # (N, ...) per-example arrays
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def encode(df: pd.DataFrame, vocab: Vocab, prune_k: int, source: str = "split") -> Encoded:
+    """Map a parsed split to ids; labels outside the model's label set are an error."""
+    n = len(df)
+    lengths = df["tokens"].map(len).to_numpy(dtype=np.int64)
+    max_len = int(lengths.max()) if n else 1
+    words = np.zeros((n, max_len), dtype=np.int64)
+    pos = np.zeros_like(words)
+    ner = np.zeros_like(words)
+    labels = np.zeros(n, dtype=np.int64)
+    edges = []
+    rows = df.to_dict("records")
+    for i, row in enumerate(rows):
+        length = lengths[i]
+        words[i, :length] = vocab.masked_word_ids(row)
+        pos[i, :length] = vocab.tag_ids(row["pos"], vocab.pos_index)
+        ner[i, :length] = vocab.tag_ids(row["ner"], vocab.ner_index)
+        label = vocab.label_index.get(row["relation"])
+        if label is None:
+            raise InputError(
+                f"relation {row['relation']!r} is not in the model's label set",
+                source,
+                record=str(row["id"]),
+            )
+        labels[i] = label
+        span_s = (int(row["subj_start"]), int(row["subj_end"]))
+        span_o = (int(row["obj_start"]), int(row["obj_end"]))
+        edges.append(prune(list(row["head"]), span_s, span_o, prune_k))
+    return Encoded(
+        ids=[str(x) for x in df["id"]],
+        words=words,
+        pos=pos,
+        ner=ner,
+        lengths=lengths,
+        subj=df[["subj_start", "subj_end"]].to_numpy(dtype=np.int64).reshape(n, 2),
+        obj=df[["obj_start", "obj_end"]].to_numpy(dtype=np.int64).reshape(n, 2),
+        labels=labels,
+        edges=edges,
+        subj_types=[str(x) for x in df["subj_type"]],
+        obj_types=[str(x) for x in df["obj_type"]],
+    )
+
+
+@dataclass
+class Batch:
+    index: torch.Tensor  # (B,) rows of the Encoded split
+    words: torch.Tensor  # (B, L)
+    pos: torch.Tensor
+    ner: torch.Tensor
+    mask: torch.Tensor  # (B, L) True on real tokens
+    lengths: torch.Tensor  # (B,) on CPU, for packing
+    subj_pos: torch.Tensor  # (B, L) signed distance to the subject span (0 inside)
+    obj_pos: torch.Tensor
+    adj: torch.Tensor  # (B, L, L) symmetric 0/1 adjacency of the pruned tree
+    labels: torch.Tensor  # (B,)
+    extra: dict[str, torch.Tensor]
+
+    def to(self, device: torch.device) -> Batch:
+        if device.type == "cpu":
+            return self
+        moved = {
+            f.name: getattr(self, f.name).to(device)
+            for f in fields(self)
+            if f.name not in ("lengths", "extra")
+        }
+        extra = {k: v.to(device) for k, v in self.extra.items()}
+        return Batch(**moved, lengths=self.lengths, extra=extra)
+
+    @property
+    def subj_mask(self) -> torch.Tensor:
+        return self.subj_pos.eq(0) & self.mask
+
+    @property
+    def obj_mask(self) -> torch.Tensor:
+        return self.obj_pos.eq(0) & self.mask
+
+
+def relative_positions(spans: np.ndarray, length: int) -> np.ndarray:
+    """Signed token distance to a span: negative before it, 0 inside, positive after."""
+    idx = np.arange(length)[None, :]
+    start, end = spans[:, :1], spans[:, 1:]
+    return np.where(idx < start, idx - start, np.where(idx > end, idx - end, 0))
+
+
+def collate(
+    data: Encoded,
+    index: np.ndarray,
+    word_dropout: float = 0.0,
+    rng: np.random.Generator | None = None,
+) -> Batch:
+    length = int(data.lengths[index].max())
+    words = data.words[index, :length].copy()
+    if word_dropout > 0 and rng is not None:
+        drop = (rng.random(words.shape) < word_dropout) & (words != PAD_ID) & (words != UNK_ID)
+        words[drop] = UNK_ID
+    mask = np.arange(length)[None, :] < data.lengths[index][:, None]
+    adj = np.zeros((len(index), length, length), dtype=np.float32)
+    owner = np.concatenate([np.full(len(data.edges[i]), b) for b, i in enumerate(index)])
+    pairs = np.concatenate([data.edges[i] for i in index]).reshape(-1, 2)
+    if len(pairs):
+        owner = owner.astype(np.int64)
+        adj[owner, pairs[:, 0], pairs[:, 1]] = 1.0
+        adj[owner, pairs[:, 1], pairs[:, 0]] = 1.0
+    return Batch(
+        index=torch.from_numpy(np.asarray(index, dtype=np.int64)),
+        words=torch.from_numpy(words),
+        pos=torch.from_numpy(data.pos[index, :length]),
+        ner=torch.from_numpy(data.ner[index, :length]),
+        mask=torch.from_numpy(mask),
+        lengths=torch.from_numpy(data.lengths[index]),
+        subj_pos=torch.from_numpy(relative_positions(data.subj[index], length)),
+        obj_pos=torch.from_numpy(relative_positions(data.obj[index], length)),
+        adj=torch.from_numpy(adj),
+        labels=torch.from_numpy(data.labels[index]),
+        extra={k: torch.from_numpy(v[index]) for k, v in data.extra.items()},
+    )
+
+
+def batch_order(
+    lengths: np.ndarray, batch_size: int, rng: np.random.Generator | None = None
+) -> list[np.ndarray]:
+    """Length-bucketed batches: examples of similar length share a batch (less padding).
+
+    With ``rng``, ties are broken at random and the batch order is shuffled (training);
+    without, the order is fixed (evaluation).
+    """
+    order = np.arange(len(lengths)) if rng is None else rng.permutation(len(lengths))
+    order = order[np.argsort(lengths[order], kind="stable")]
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    if rng is not None:
+        batches = [batches[i] for i in rng.permutation(len(batches))]
+    return batches
+
+
+def iterate(
+    data: Encoded,
+    batch_size: int,
+    rng: np.random.Generator | None = None,
+    word_dropout: float = 0.0,
+) -> Iterator[Batch]:
+    for index in batch_order(data.lengths, batch_size, rng):
+        yield collate(data, index, word_dropout if rng is not None else 0.0, rng)

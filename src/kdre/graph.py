@@ -1,0 +1,116 @@
+"""The pattern→relation bipartite graph (paper §"Bipartite graph"): soft type rules.
+
+pattern p_i = (subject type, object type); w_ij = number of training examples with pattern i
+and relation j (NA excluded); P(r_j | p_i) = w_ij / Σ_j' w_ij'. At use time G(p)[NA] = C and an
+unseen pattern gives zeros with NA = C.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+GRAPH_COLUMNS = ["pattern", "subj_type", "obj_type", "relation", "count", "prob"]
+
+
+def pattern_of(subj_type: str, obj_type: str) -> str:
+    return f"{subj_type}|{obj_type}"
+
+
+def build_graph(train: pd.DataFrame, na_label: str) -> pd.DataFrame:
+    """Counts w_ij and P(r_j|p_i) in long format, one row per (pattern, relation) with w_ij > 0."""
+    positives = train.loc[train["relation"] != na_label, ["subj_type", "obj_type", "relation"]]
+    positives = positives.astype(str)
+    counts = (
+        positives.groupby(["subj_type", "obj_type", "relation"])
+        .size()
+        .rename("count")
+        .reset_index()
+    )
+    counts["pattern"] = [
+        pattern_of(s, o) for s, o in zip(counts.subj_type, counts.obj_type, strict=True)
+    ]
+    counts["count"] = counts["count"].astype("int64")
+    counts["prob"] = counts["count"] / counts.groupby("pattern")["count"].transform("sum")
+    counts = counts.sort_values(["pattern", "count", "relation"], ascending=[True, False, True])
+    return counts[GRAPH_COLUMNS].reset_index(drop=True)
+
+
+class PatternTable:
+    """G(p) lookups: a (patterns × relations) matrix in the model's label order."""
+
+    def __init__(self, graph: pd.DataFrame, labels: Sequence[str], na_label: str, na_prob: float):
+        self.labels = list(labels)
+        self.na_label = na_label
+        self.na_prob = float(na_prob)
+        index = {label: i for i, label in enumerate(self.labels)}
+        self.patterns: dict[str, np.ndarray] = {}
+        for row in graph.itertuples(index=False):
+            vec = self.patterns.setdefault(str(row.pattern), np.zeros(len(self.labels), np.float32))
+            if row.relation in index:
+                vec[index[row.relation]] = row.prob
+
+    def lookup(self, subj_types: Sequence[str], obj_types: Sequence[str]) -> np.ndarray:
+        """G(p) for each example, shape (N, relations), with G(p)[NA] = C."""
+        out = np.zeros((len(subj_types), len(self.labels)), dtype=np.float32)
+        for i, (s, o) in enumerate(zip(subj_types, obj_types, strict=True)):
+            vec = self.patterns.get(pattern_of(s, o))
+            if vec is not None:
+                out[i] = vec
+        out[:, self.labels.index(self.na_label)] = self.na_prob
+        return out
+
+    def coverage(self, subj_types: Sequence[str], obj_types: Sequence[str]) -> float:
+        """Share of examples whose pattern was seen in training (with a non-NA relation)."""
+        if not subj_types:
+            return 0.0
+        seen = sum(
+            pattern_of(s, o) in self.patterns for s, o in zip(subj_types, obj_types, strict=True)
+        )
+        return seen / len(subj_types)
+
+    def to_dict(self) -> dict:
+        return {
+            "labels": self.labels,
+            "na_label": self.na_label,
+            "na_prob": self.na_prob,
+            "patterns": {p: v.tolist() for p, v in self.patterns.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PatternTable:
+        table = cls(
+            pd.DataFrame(columns=GRAPH_COLUMNS), data["labels"], data["na_label"], data["na_prob"]
+        )
+        table.patterns = {p: np.asarray(v, dtype=np.float32) for p, v in data["patterns"].items()}
+        return table
+
+
+def plot_heatmap(
+    graph: pd.DataFrame, labels: Sequence[str], na_label: str, path, max_patterns: int = 30
+):
+    """P(r|p) as a heatmap, patterns by support (the paper's Figure 4)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    relations = [r for r in labels if r != na_label]
+    support = graph.groupby("pattern")["count"].sum().sort_values(ascending=False)
+    patterns = list(support.index[:max_patterns])
+    matrix = graph.pivot_table(
+        index="pattern", columns="relation", values="prob", fill_value=0.0
+    ).reindex(index=patterns, columns=relations, fill_value=0.0)
+    fig, ax = plt.subplots(figsize=(0.45 * len(relations) + 3, 0.35 * len(patterns) + 2.5))
+    im = ax.imshow(matrix.to_numpy(), cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(relations)), relations, rotation=90, fontsize=7)
+    ax.set_yticks(range(len(patterns)), [f"{p} (n={support[p]})" for p in patterns], fontsize=7)
+    ax.set_xlabel("relation")
+    ax.set_ylabel("pattern (subject type | object type)")
+    ax.set_title("P(relation | pattern) from the training split")
+    fig.colorbar(im, ax=ax, fraction=0.03)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -1,0 +1,30 @@
+"""F(·): the map from a representation to relation logits (the reference's 2-layer MLP + linear)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+
+class Classifier(nn.Module):
+    def __init__(self, in_dim: int, hidden: int, mlp_layers: int, n_labels: int) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        dim = in_dim
+        for _ in range(mlp_layers):
+            layers += [nn.Linear(dim, hidden), nn.ReLU()]
+            dim = hidden
+        self.mlp = nn.Sequential(*layers)
+        self.out = nn.Linear(dim, n_labels)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return self.out(self.mlp(h))
+
+
+@dataclass
+class ModelOutput:
+    logits: torch.Tensor  # final logits (what predictions use)
+    h_sent: torch.Tensor
+    parts: dict[str, torch.Tensor] = field(default_factory=dict)  # e.g. local / global logits

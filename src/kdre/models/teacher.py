@@ -1,0 +1,87 @@
+"""Teacher: h_tea = F(h_base) + γ ⊙ G(p) (paper Eq. 8), trained with L_T = L_GT + L_TSD (Eq. 15)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from kdre.config import ModelConfig, TeacherConfig
+from kdre.data import Batch
+from kdre.losses import ground_truth_loss, pooling_l2, tsd_loss
+from kdre.models.baseline import Baseline
+from kdre.models.heads import ModelOutput
+
+PATTERN_KEY = "pattern_probs"  # Batch.extra key holding G(p), shape (B, relations)
+
+
+class Gamma(nn.Module):
+    """The weight γ of the global knowledge, in the paper's three forms.
+
+    scalar   γ_s: a fixed number (not trained).
+    vector   γ_v ∈ R^{d_r}: trained, one weight per relation dimension of G(p).
+    relation γ_r = Γ[gold relation], Γ ∈ R^{d_r × d_r} trained; needs the gold label, so its
+             dev/test scores leak the answer. As in the reference, Γ[NA] is zero and never trained.
+    """
+
+    def __init__(self, kind: str, n_labels: int, na_id: int, scalar: float = 0.8) -> None:
+        super().__init__()
+        self.kind = kind
+        if kind == "scalar":
+            self.register_buffer("gamma_s", torch.tensor(float(scalar)))
+        elif kind == "vector":
+            self.gamma_v = nn.Parameter(torch.full((n_labels,), float(scalar)))
+        elif kind == "relation":
+            self.Gamma = nn.Embedding(n_labels, n_labels, padding_idx=na_id)
+            nn.init.uniform_(self.Gamma.weight, -1.0, 1.0)
+            with torch.no_grad():
+                self.Gamma.weight[na_id].zero_()
+        else:
+            raise ValueError(f"unknown gamma {kind!r}")
+
+    def forward(self, labels: torch.Tensor) -> torch.Tensor:
+        if self.kind == "scalar":
+            return self.gamma_s
+        if self.kind == "vector":
+            return self.gamma_v
+        return self.Gamma(labels)
+
+
+class Teacher(Baseline):
+    kind = "teacher"
+
+    def __init__(
+        self,
+        cfg: ModelConfig,
+        teacher: TeacherConfig,
+        gamma: str,
+        gamma_scalar: float,
+        n_words: int,
+        n_pos: int,
+        n_ner: int,
+        n_labels: int,
+        na_id: int,
+        pooling_l2_weight: float = 0.003,
+        word_vectors: torch.Tensor | None = None,
+    ) -> None:
+        super().__init__(cfg, n_words, n_pos, n_ner, n_labels, pooling_l2_weight, word_vectors)
+        self.teacher_cfg = teacher
+        self.gamma = Gamma(gamma, n_labels, na_id, gamma_scalar)
+
+    def forward(self, batch: Batch) -> ModelOutput:
+        enc = self.encoder(batch)
+        local = self.classifier(enc.h_base)
+        if self.teacher_cfg.type_constraints:
+            global_ = self.gamma(batch.labels) * batch.extra[PATTERN_KEY]
+        else:
+            global_ = torch.zeros_like(local)
+        return ModelOutput(local + global_, enc.h_sent, {"local": local, "global": global_})
+
+    def loss(self, out: ModelOutput, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+        gt = ground_truth_loss(out.logits, batch.labels)
+        total = gt + pooling_l2(out.h_sent, self.pooling_l2_weight)
+        parts = {"gt": gt.item()}
+        if self.teacher_cfg.tsd:
+            tsd = tsd_loss(out.logits, self.teacher_cfg.tsd_k)
+            total = total + tsd
+            parts["tsd"] = tsd.item()
+        return total, parts

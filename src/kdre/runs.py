@@ -1,0 +1,246 @@
+"""The work behind the training stages: data → model → trained model, metrics and outputs.
+
+Stage commands call these with typed configs; nothing here knows about DVC or the CLI.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import torch
+
+from kdre import scoring
+from kdre.checkpoint import load_model, save_model
+from kdre.config import Params
+from kdre.data import Encoded, encode
+from kdre.datasets import get_spec
+from kdre.datasets.base import DatasetSpec
+from kdre.embeddings import load_vectors
+from kdre.errors import InputError
+from kdre.graph import PatternTable
+from kdre.models.baseline import Baseline
+from kdre.models.teacher import PATTERN_KEY, Teacher
+from kdre.schema import SPLITS, read_split
+from kdre.training import TrainResult, predict_logits, resolve_device, seed_everything, train_model
+from kdre.vocab import Vocab, build_vocab
+
+
+@dataclass
+class Prepared:
+    spec: DatasetSpec
+    vocab: Vocab
+    splits: dict[str, Encoded]
+
+
+def prepare(params: Params, parsed_dir: Path | str, vocab: Vocab | None = None) -> Prepared:
+    """Read the parsed splits and encode them with ``vocab`` (built from train when None)."""
+    spec = get_spec(params.dataset.name)
+    frames = {s: read_split(Path(parsed_dir) / f"{s}.parquet") for s in SPLITS}
+    if vocab is None:
+        vocab = build_vocab(
+            frames["train"],
+            list(spec.labels),
+            spec.na_label,
+            params.model.min_freq,
+            params.model.lower,
+        )
+    elif vocab.labels != list(spec.labels):
+        raise InputError(f"the model's label set is not the {spec.name} label set")
+    splits = {
+        s: encode(df, vocab, params.model.prune_k, str(Path(parsed_dir) / f"{s}.parquet"))
+        for s, df in frames.items()
+    }
+    return Prepared(spec, vocab, splits)
+
+
+def evaluator(spec: DatasetSpec, vocab: Vocab, data: Encoded):
+    """logits → official score of the dataset, against the split's gold labels."""
+    gold = {rid: vocab.labels[y] for rid, y in zip(data.ids, data.labels, strict=True)}
+    score_fn = scoring.semeval_score if spec.scorer == "semeval" else scoring.tacred_score
+
+    def evaluate(logits: np.ndarray) -> scoring.Score:
+        pred = {rid: vocab.labels[y] for rid, y in zip(data.ids, logits.argmax(-1), strict=True)}
+        return score_fn(pred, gold)
+
+    return evaluate
+
+
+def word_vectors(params: Params, vocab: Vocab) -> tuple[torch.Tensor | None, float | None]:
+    if params.embeddings.source == "file":
+        return load_vectors(params.embeddings.path, vocab, params.model.emb_dim, params.seed)
+    return None, None
+
+
+def summary(score: scoring.Score) -> dict:
+    return {"f1": score.f1, "precision": score.precision, "recall": score.recall}
+
+
+def _train_and_report(
+    params: Params, model: Baseline, prep: Prepared, progress: bool, name: str
+) -> tuple[TrainResult, dict]:
+    device = resolve_device(params.train.device)
+    torch.set_num_threads(params.train.threads)
+    result = train_model(
+        model,
+        prep.splits["train"],
+        prep.splits["dev"],
+        params.train,
+        evaluator(prep.spec, prep.vocab, prep.splits["dev"]),
+        params.seed,
+        params.model.word_dropout,
+        device,
+        progress,
+        name,
+    )
+    metrics = {
+        "best_epoch": result.best_epoch,
+        "epochs_run": len(result.history),
+        "train_seconds": round(result.train_seconds, 1),
+        "train_sentences_per_s": round(result.sentences_per_s, 1),
+    }
+    return result, metrics
+
+
+def run_baseline(
+    params: Params, parsed_dir: Path | str, model_path: Path | str, progress: bool = True
+):
+    """Train the plain C-GCN; returns (metrics, history)."""
+    start = time.perf_counter()
+    seed_everything(params.seed)
+    prep = prepare(params, parsed_dir)
+    vectors, coverage = word_vectors(params, prep.vocab)
+    model = Baseline(
+        params.model,
+        len(prep.vocab.words),
+        len(prep.vocab.pos),
+        len(prep.vocab.ner),
+        len(prep.vocab.labels),
+        params.train.pooling_l2,
+        vectors,
+    )
+    result, metrics = _train_and_report(params, model, prep, progress, "baseline")
+    device = next(model.parameters()).device
+    for split in ("dev", "test"):
+        logits = predict_logits(model, prep.splits[split], params.train.batch_size * 2, device)[
+            "final"
+        ]
+        metrics[split] = summary(evaluator(prep.spec, prep.vocab, prep.splits[split])(logits))
+    if coverage is not None:
+        metrics["embedding_coverage"] = round(coverage, 4)
+    save_model(model_path, model.cpu(), prep.vocab, params.model, prep.spec.name)
+    metrics["wall_seconds"] = round(time.perf_counter() - start, 1)
+    return metrics, result.history
+
+
+def run_teacher(
+    params: Params,
+    parsed_dir: Path | str,
+    graph_path: Path | str,
+    baseline_path: Path | str,
+    model_path: Path | str,
+    soft_labels_path: Path | str,
+    progress: bool = True,
+):
+    """Train a teacher (γ = params.gamma), write its model and the soft labels of train."""
+    start = time.perf_counter()
+    seed_everything(params.seed)
+    tcfg = params.teacher
+    base_mode = tcfg.resolved_base(params.gamma)
+    base = None
+    vocab = None
+    if base_mode != "scratch":
+        base, vocab, payload = load_model(baseline_path)
+        if payload["model_config"] != asdict(params.model):
+            raise InputError(
+                "teacher.base needs the baseline trained with the same `model` params; "
+                "rerun the baseline stage",
+                baseline_path,
+            )
+    prep = prepare(params, parsed_dir, vocab)
+    graph = pd.read_parquet(graph_path)
+    table = PatternTable(graph, prep.vocab.labels, prep.spec.na_label, params.graph.na_prob)
+    for data in prep.splits.values():
+        data.extra[PATTERN_KEY] = table.lookup(data.subj_types, data.obj_types)
+    vectors, coverage = (None, None) if base is not None else word_vectors(params, prep.vocab)
+    model = Teacher(
+        params.model,
+        tcfg,
+        params.gamma,
+        params.gamma_scalar,
+        len(prep.vocab.words),
+        len(prep.vocab.pos),
+        len(prep.vocab.ner),
+        len(prep.vocab.labels),
+        prep.vocab.na_id,
+        params.train.pooling_l2,
+        vectors,
+    )
+    if base is not None:
+        model.encoder.load_state_dict(base.encoder.state_dict())
+        model.classifier.load_state_dict(base.classifier.state_dict())
+        if base_mode == "frozen":
+            for p in (*model.encoder.parameters(), *model.classifier.parameters()):
+                p.requires_grad_(False)
+    if base_mode == "frozen" and (params.gamma == "scalar" or not tcfg.type_constraints):
+        raise InputError(
+            "a frozen base with gamma=scalar has nothing to train; use vector or relation"
+        )
+    result, metrics = _train_and_report(params, model, prep, progress, f"teacher-{params.gamma}")
+    metrics["base_frozen"] = base_mode == "frozen"
+    device = next(model.parameters()).device
+    leaky = params.gamma == "relation" and tcfg.type_constraints
+    for split in ("dev", "test"):
+        logits = predict_logits(model, prep.splits[split], params.train.batch_size * 2, device)[
+            "final"
+        ]
+        key = f"{split}_leaky" if leaky else split
+        metrics[key] = summary(evaluator(prep.spec, prep.vocab, prep.splits[split])(logits))
+    if leaky:
+        metrics["note"] = "gamma=relation uses the gold label: dev/test scores leak, never results"
+    if coverage is not None:
+        metrics["embedding_coverage"] = round(coverage, 4)
+    if params.gamma == "vector":
+        metrics["gamma_v_mean"] = float(model.gamma.gamma_v.detach().mean())
+    train_logits = predict_logits(model, prep.splits["train"], params.train.batch_size * 2, device)
+    write_soft_labels(soft_labels_path, prep.splits["train"], prep.vocab, train_logits)
+    teacher_meta = {
+        "teacher": {
+            "config": asdict(tcfg),
+            "gamma": params.gamma,
+            "gamma_scalar": params.gamma_scalar,
+            "pattern_table": table.to_dict(),
+        }
+    }
+    save_model(model_path, model.cpu(), prep.vocab, params.model, prep.spec.name, teacher_meta)
+    metrics["wall_seconds"] = round(time.perf_counter() - start, 1)
+    return metrics, result.history
+
+
+def write_soft_labels(
+    path: Path | str, data: Encoded, vocab: Vocab, logits: dict[str, np.ndarray]
+) -> None:
+    """Final, local and global logits per training example, keyed by id; label order in metadata."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    columns = {
+        "id": pa.array(data.ids, pa.string()),
+        "relation": pa.array([vocab.labels[y] for y in data.labels], pa.string()),
+    }
+    for key in ("final", "local", "global"):
+        if key in logits:
+            columns[key] = pa.array(list(logits[key]), pa.list_(pa.float32()))
+    table = pa.table(columns).replace_schema_metadata(
+        {"labels": "\t".join(vocab.labels), "vocab_size": str(len(vocab.words))}
+    )
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        pq.write_table(table, tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)

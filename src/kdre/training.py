@@ -1,0 +1,143 @@
+"""One training loop for every model: seeded, length-bucketed, dev-selected.
+
+The schedule is the C-GCN reference's: plain SGD, ×``lr_decay`` when dev F1 does not improve on
+the previous epoch (once ``decay_after`` epochs are done), gradient-norm clipping, and the
+checkpoint with the best dev F1 (never test) kept.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from kdre.config import TrainConfig
+from kdre.data import Encoded, iterate
+from kdre.scoring import Score
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("train.device is 'cuda' but no CUDA device is available")
+    return torch.device(name)
+
+
+@torch.no_grad()
+def predict_logits(
+    model: torch.nn.Module, data: Encoded, batch_size: int, device: torch.device
+) -> dict[str, np.ndarray]:
+    """Final logits and their named parts (local/global...) for every example, in data order."""
+    model.eval()
+    out: dict[str, np.ndarray] = {}
+    for batch in iterate(data, batch_size):
+        result = model(batch.to(device))
+        named = {"final": result.logits, **result.parts}
+        for key, value in named.items():
+            if key not in out:
+                out[key] = np.zeros((len(data), value.size(-1)), dtype=np.float32)
+            out[key][batch.index.numpy()] = value.float().cpu().numpy()
+    return out
+
+
+@dataclass
+class TrainResult:
+    best_epoch: int
+    best_dev: Score
+    history: list[dict] = field(default_factory=list)
+    train_seconds: float = 0.0
+    sentences_per_s: float = 0.0
+    state_dict: dict = field(default_factory=dict)
+
+
+def train_model(
+    model: torch.nn.Module,
+    train: Encoded,
+    dev: Encoded,
+    cfg: TrainConfig,
+    evaluate: Callable[[np.ndarray], Score],
+    seed: int,
+    word_dropout: float,
+    device: torch.device,
+    progress: bool = True,
+    name: str = "train",
+) -> TrainResult:
+    """Train ``model`` (which provides ``loss(out, batch)``) and return its best-on-dev state."""
+    rng = np.random.default_rng(seed)
+    model.to(device)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.SGD(params, lr=cfg.lr)
+    history: list[dict] = []
+    best: Score | None = None
+    best_epoch, best_state = 0, copy.deepcopy(model.state_dict())
+    train_seconds = 0.0
+    since_best = 0
+    bar = tqdm(range(1, cfg.epochs + 1), desc=name, unit="epoch", disable=not progress)
+    for epoch in bar:
+        model.train()
+        start = time.perf_counter()
+        total_loss, n_seen = 0.0, 0
+        for batch in iterate(train, cfg.batch_size, rng, word_dropout):
+            batch = batch.to(device)
+            out = model(batch)
+            loss, _ = model.loss(out, batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+            optimizer.step()
+            total_loss += loss.item() * len(batch.index)
+            n_seen += len(batch.index)
+        seconds = time.perf_counter() - start
+        train_seconds += seconds
+        dev_score = evaluate(predict_logits(model, dev, cfg.batch_size * 2, device)["final"])
+        lr = optimizer.param_groups[0]["lr"]
+        improved = best is None or dev_score.f1 > best.f1
+        if improved:
+            best, best_epoch, since_best = dev_score, epoch, 0
+            best_state = copy.deepcopy(model.state_dict())
+        else:
+            since_best += 1
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": total_loss / max(n_seen, 1),
+                "dev_f1": dev_score.f1,
+                "dev_precision": dev_score.precision,
+                "dev_recall": dev_score.recall,
+                "lr": lr,
+                "seconds": seconds,
+            }
+        )
+        bar.set_postfix(
+            loss=f"{total_loss / max(n_seen, 1):.3f}",
+            dev_f1=f"{dev_score.f1:.2f}",
+            best=f"{best.f1:.2f}@{best_epoch}",
+        )
+        if len(history) > cfg.decay_after and dev_score.f1 <= history[-2]["dev_f1"]:
+            for group in optimizer.param_groups:
+                group["lr"] *= cfg.lr_decay
+        if cfg.early_stop and since_best >= cfg.early_stop:
+            break
+    model.load_state_dict(best_state)
+    assert best is not None
+    return TrainResult(
+        best_epoch=best_epoch,
+        best_dev=best,
+        history=history,
+        train_seconds=train_seconds,
+        sentences_per_s=len(train) * len(history) / max(train_seconds, 1e-9),
+        state_dict=best_state,
+    )

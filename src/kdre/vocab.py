@@ -1,0 +1,99 @@
+"""Vocabularies built from the training split: words, POS tags, NER tags, labels."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+PAD, UNK = "<PAD>", "<UNK>"
+PAD_ID, UNK_ID = 0, 1
+
+
+def subj_mask(entity_type: str) -> str:
+    return f"SUBJ-{entity_type}"
+
+
+def obj_mask(entity_type: str) -> str:
+    return f"OBJ-{entity_type}"
+
+
+@dataclass
+class Vocab:
+    """Id maps saved inside every model file, so a model is usable without the training data."""
+
+    words: list[str]
+    pos: list[str]
+    ner: list[str]
+    labels: list[str]
+    na_label: str
+    lower: bool = False
+
+    def __post_init__(self) -> None:
+        self.word_index = {w: i for i, w in enumerate(self.words)}
+        self.pos_index = {w: i for i, w in enumerate(self.pos)}
+        self.ner_index = {w: i for i, w in enumerate(self.ner)}
+        self.label_index = {w: i for i, w in enumerate(self.labels)}
+
+    @property
+    def na_id(self) -> int:
+        return self.label_index[self.na_label]
+
+    def word_ids(self, words: Iterable[str]) -> list[int]:
+        get = self.word_index.get
+        if self.lower:
+            return [get(w.lower(), UNK_ID) for w in words]
+        return [get(w, UNK_ID) for w in words]
+
+    def masked_word_ids(self, row) -> list[int]:
+        """Word ids with entity masking: subject tokens → SUBJ-<type>, object → OBJ-<type>.
+
+        Unseen types map to UNK, as an unseen word would."""
+        ids = self.word_ids(row["tokens"])
+        subj = self.word_index.get(subj_mask(row["subj_type"]), UNK_ID)
+        obj = self.word_index.get(obj_mask(row["obj_type"]), UNK_ID)
+        ids[row["subj_start"] : row["subj_end"] + 1] = [subj] * (
+            row["subj_end"] - row["subj_start"] + 1
+        )
+        ids[row["obj_start"] : row["obj_end"] + 1] = [obj] * (row["obj_end"] - row["obj_start"] + 1)
+        return ids
+
+    def tag_ids(self, tags: Iterable[str], index: dict[str, int]) -> list[int]:
+        return [index.get(t, UNK_ID) for t in tags]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Vocab:
+        return cls(**data)
+
+
+def build_vocab(
+    train: pd.DataFrame, labels: list[str], na_label: str, min_freq: int = 1, lower: bool = False
+) -> Vocab:
+    """Words of the training split (entity spans excluded: they are masked), most frequent first."""
+    counts: Counter[str] = Counter()
+    masks: set[str] = set()
+    for row in train.to_dict("records"):
+        spans = set(range(row["subj_start"], row["subj_end"] + 1))
+        spans |= set(range(row["obj_start"], row["obj_end"] + 1))
+        for i, tok in enumerate(row["tokens"]):
+            if i not in spans:
+                counts[tok.lower() if lower else tok] += 1
+        masks.add(subj_mask(row["subj_type"]))
+        masks.add(obj_mask(row["obj_type"]))
+    words = [w for w, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c >= min_freq]
+    words = [w for w in words if w not in masks]
+    pos = sorted({t for tags in train["pos"] for t in tags})
+    ner = sorted({t for tags in train["ner"] for t in tags})
+    return Vocab(
+        words=[PAD, UNK, *sorted(masks), *words],
+        pos=[PAD, UNK, *pos],
+        ner=[PAD, UNK, *ner],
+        labels=list(labels),
+        na_label=na_label,
+        lower=lower,
+    )
