@@ -25,3 +25,37 @@ def write_records(path: Path, records: list[tuple[str, str]], crlf: bool = True)
     text = "".join(f"{line}{nl}{label}{nl}Comment:{nl}{nl}" for line, label in records)
     path.write_bytes(text.encode("utf-8"))
     return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_thread():
+    """Tests share the machine with other work: one torch thread avoids OpenMP spin-waiting."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def tiny_parsed(tmp_path_factory) -> Path:
+    """The first 40 examples of each SemEval split, parsed, written as the parse stage does."""
+    from kdre import corpus, schema
+    from kdre.config import DatasetConfig, ParseConfig
+
+    out = tmp_path_factory.mktemp("parsed")
+    tables = corpus.parse_semeval(
+        DatasetConfig(semeval_dir=str(SEMEVAL_DIR), dev_size=500), ParseConfig(limit=40), 1, False
+    )
+    schema.write_splits(tables, out)
+    return out
+
+
+def tiny_params(**overrides):
+    """A tiny model and a short schedule, for logic tests."""
+    import dataclasses
+
+    from kdre.config import ModelConfig, Params, TrainConfig
+
+    model = ModelConfig(emb_dim=16, pos_dim=4, ner_dim=4, rnn_hidden=8, hidden_dim=8)
+    train = TrainConfig(epochs=2, batch_size=8, threads=1, device="cpu")
+    params = Params(model=model, train=train)
+    return dataclasses.replace(params, **overrides)

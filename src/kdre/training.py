@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import random
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -85,7 +86,9 @@ def train_model(
     best_epoch, best_state = 0, copy.deepcopy(model.state_dict())
     train_seconds = 0.0
     since_best = 0
-    bar = tqdm(range(1, cfg.epochs + 1), desc=name, unit="epoch", disable=not progress)
+    # A bar on a terminal; one line per epoch in logs (DVC output redirected to a file, CI).
+    interactive = progress and sys.stderr.isatty()
+    bar = tqdm(range(1, cfg.epochs + 1), desc=name, unit="epoch", disable=not interactive)
     for epoch in bar:
         model.train()
         start = time.perf_counter()
@@ -126,6 +129,14 @@ def train_model(
             dev_f1=f"{dev_score.f1:.2f}",
             best=f"{best.f1:.2f}@{best_epoch}",
         )
+        if progress and not interactive:
+            print(
+                f"{name} epoch {epoch}/{cfg.epochs}: loss {total_loss / max(n_seen, 1):.4f} "
+                f"dev F1 {dev_score.f1:.2f} (best {best.f1:.2f} @ {best_epoch}) lr {lr:.4g} "
+                f"{seconds:.1f}s",
+                file=sys.stderr,
+                flush=True,
+            )
         if len(history) > cfg.decay_after and dev_score.f1 <= history[-2]["dev_f1"]:
             for group in optimizer.param_groups:
                 group["lr"] *= cfg.lr_decay
