@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import yaml
 from conftest import REPO, TEST, write_records
 
 from kdre.datasets import semeval
@@ -76,15 +78,20 @@ def test_score_semeval_prints_official_line(tmp_path):
 
 
 def test_dvc_repro_smoke(tmp_path):
-    """The parse stage through DVC on a small subset: outputs appear, a second repro is a no-op."""
+    """The pipeline through DVC on a small subset with a tiny model: every stage's outputs
+    appear, the metrics parse, a second repro is a no-op, and `-S gamma=vector` reruns only
+    the teacher."""
     work = tmp_path / "repo"
     work.mkdir()
     for name in ("dvc.yaml", "params.yaml", "pyproject.toml"):
         shutil.copy(REPO / name, work / name)
     for name in ("src", "stages", "data/raw"):
         shutil.copytree(REPO / name, work / name, ignore=shutil.ignore_patterns("__pycache__"))
-    params = (work / "params.yaml").read_text().replace("limit: 0", "limit: 12")
-    (work / "params.yaml").write_text(params)
+    params = yaml.safe_load((work / "params.yaml").read_text())
+    params["parse"]["limit"] = 30
+    params["model"].update(emb_dim=16, pos_dim=4, ner_dim=4, rnn_hidden=8, hidden_dim=8)
+    params["train"].update(epochs=2, batch_size=8, threads=1, device="cpu")
+    (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
 
     def run(*cmd: str) -> str:
@@ -99,7 +106,27 @@ def test_dvc_repro_smoke(tmp_path):
 
     for split in ("train", "dev", "test"):
         df = pd.read_parquet(work / f"data/parsed/{split}.parquet")
-        assert len(df) == 12
-    assert (work / "dvc.lock").exists()
+        assert len(df) == 30
+    for path in (
+        "data/graph/graph.parquet",
+        "plots/graph_heatmap.png",
+        "models/baseline.pt",
+        "models/teacher.pt",
+        "data/soft_labels/train.parquet",
+        "dvc.lock",
+        "metrics/baseline_history.csv",
+        "metrics/teacher_history.csv",
+    ):
+        assert (work / path).exists(), path
+    graph = json.loads((work / "metrics/graph.json").read_text())
+    assert graph["patterns"] >= 1
+    for name in ("baseline", "teacher"):
+        metrics = json.loads((work / f"metrics/{name}.json").read_text())
+        assert 0.0 <= metrics["test"]["f1"] <= 100.0 and metrics["epochs_run"] == 2
     again = run("dvc", "repro")
     assert "didn't change" in again or "up to date" in again
+    run("git", "add", "-A")
+    run("git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "smoke")
+    exp = run("dvc", "exp", "run", "-S", "gamma=vector")
+    assert "Running stage 'teacher'" in exp and "Running stage 'baseline'" not in exp
+    assert "gamma_v_mean" in json.loads((work / "metrics/teacher.json").read_text())

@@ -71,6 +71,12 @@ def test_write_splits_is_all_or_nothing(tmp_path, monkeypatch):
         ("dataset:\n  name: conll\n", "dataset.name must be one of"),
         ("seed: [1\n", "invalid YAML"),
         ("parse:\n  limit: -1\n", "parse.limit must be >= 0"),
+        ("gamma: vectr\n", r"gamma must be one of \['scalar', 'vector', 'relation'\], got 'vectr'"),
+        ("teacher:\n  base: cold\n", "teacher.base must be one of"),
+        ("train:\n  device: tpu\n", "train.device must be one of"),
+        ("model:\n  input_dropout: 1.5\n", r"model.input_dropout must lie in \[0, 1\)"),
+        ("graph:\n  na_prob: 2\n", "graph.na_prob must lie in"),
+        ("embeddings:\n  source: file\n", "embeddings.path is empty"),
     ],
 )
 def test_params_errors(tmp_path, text, message):

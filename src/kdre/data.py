@@ -83,7 +83,7 @@ def encode(df: pd.DataFrame, vocab: Vocab, prune_k: int, source: str = "split") 
 
 @dataclass
 class Batch:
-    index: torch.Tensor  # (B,) rows of the Encoded split
+    index: torch.Tensor  # (B,) rows of the Encoded split (stays on the CPU)
     words: torch.Tensor  # (B, L)
     pos: torch.Tensor
     ner: torch.Tensor
@@ -101,10 +101,10 @@ class Batch:
         moved = {
             f.name: getattr(self, f.name).to(device)
             for f in fields(self)
-            if f.name not in ("lengths", "extra")
+            if f.name not in ("index", "lengths", "extra")
         }
         extra = {k: v.to(device) for k, v in self.extra.items()}
-        return Batch(**moved, lengths=self.lengths, extra=extra)
+        return Batch(**moved, index=self.index, lengths=self.lengths, extra=extra)
 
     @property
     def subj_mask(self) -> torch.Tensor:
