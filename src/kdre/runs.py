@@ -81,6 +81,18 @@ def summary(score: scoring.Score) -> dict:
     return {"f1": score.f1, "precision": score.precision, "recall": score.recall}
 
 
+def score_splits(model: Baseline, prep: Prepared, batch_size: int, leaky: bool = False) -> dict:
+    """Official dev and test scores of the selected model; ``*_leaky`` keys when the model
+    saw the gold label (Teacher-R), so such figures can never pass for results."""
+    device = next(model.parameters()).device
+    out = {}
+    for split in ("dev", "test"):
+        logits = predict_logits(model, prep.splits[split], batch_size, device)["final"]
+        score = evaluator(prep.spec, prep.vocab, prep.splits[split])(logits)
+        out[f"{split}_leaky" if leaky else split] = summary(score)
+    return out
+
+
 def _train_and_report(
     params: Params, model: Baseline, prep: Prepared, progress: bool, name: str
 ) -> tuple[TrainResult, dict]:
@@ -125,12 +137,7 @@ def run_baseline(
         vectors,
     )
     result, metrics = _train_and_report(params, model, prep, progress, "baseline")
-    device = next(model.parameters()).device
-    for split in ("dev", "test"):
-        logits = predict_logits(model, prep.splits[split], params.train.batch_size * 2, device)[
-            "final"
-        ]
-        metrics[split] = summary(evaluator(prep.spec, prep.vocab, prep.splits[split])(logits))
+    metrics.update(score_splits(model, prep, params.train.batch_size * 2))
     if coverage is not None:
         metrics["embedding_coverage"] = round(coverage, 4)
     save_model(model_path, model.cpu(), prep.vocab, params.model, prep.spec.name)
@@ -193,20 +200,15 @@ def run_teacher(
         )
     result, metrics = _train_and_report(params, model, prep, progress, f"teacher-{params.gamma}")
     metrics["base_frozen"] = base_mode == "frozen"
-    device = next(model.parameters()).device
     leaky = params.gamma == "relation" and tcfg.type_constraints
-    for split in ("dev", "test"):
-        logits = predict_logits(model, prep.splits[split], params.train.batch_size * 2, device)[
-            "final"
-        ]
-        key = f"{split}_leaky" if leaky else split
-        metrics[key] = summary(evaluator(prep.spec, prep.vocab, prep.splits[split])(logits))
+    metrics.update(score_splits(model, prep, params.train.batch_size * 2, leaky))
     if leaky:
         metrics["note"] = "gamma=relation uses the gold label: dev/test scores leak, never results"
     if coverage is not None:
         metrics["embedding_coverage"] = round(coverage, 4)
     if params.gamma == "vector":
         metrics["gamma_v_mean"] = float(model.gamma.gamma_v.detach().mean())
+    device = next(model.parameters()).device
     train_logits = predict_logits(model, prep.splits["train"], params.train.batch_size * 2, device)
     write_soft_labels(soft_labels_path, prep.splits["train"], prep.vocab, train_logits)
     teacher_meta = {
