@@ -163,3 +163,16 @@ def test_student_without_kd_needs_no_soft_labels(tiny_parsed, tmp_path):
         params, tiny_parsed, tmp_path / "missing.parquet", tmp_path / "s.pt", progress=False
     )
     assert all(h["lambda_kd"] == 0.0 for h in history)
+
+
+def test_hint_switch_removes_the_hint_term(prep):
+    torch.manual_seed(0)
+    batch = _batch_with_soft_labels(prep)
+    with_hint, without = _student(prep).eval(), _student(prep, hint=False).eval()
+    without.load_state_dict(with_hint.state_dict())
+    for model in (with_hint, without):
+        model.start_epoch(1, 2)
+    _, parts_on = with_hint.loss(with_hint(batch), batch)
+    loss_off, parts_off = without.loss(without(batch), batch)
+    assert "hint" in parts_on and "hint" not in parts_off
+    assert loss_off.item() == pytest.approx(parts_off["kd"], rel=1e-6)
