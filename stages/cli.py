@@ -7,7 +7,7 @@ import sys
 import typer
 
 from kdre.errors import InputError
-from stages import baseline, evaluate, graph, parse, score, student, teacher
+from stages import baseline, evaluate, graph, parse, predict, score, student, teacher
 
 app = typer.Typer(
     name="kdre",
@@ -26,6 +26,7 @@ app.command("baseline")(baseline.baseline)
 app.command("teacher")(teacher.teacher)
 app.command("student")(student.student)
 app.command("evaluate")(evaluate.evaluate)
+app.command("predict")(predict.predict)
 app.add_typer(score.app, name="score")
 
 
