@@ -192,12 +192,10 @@ class StudentConfig:
     max_position: int = 100  # relative offsets are clipped to ±max_position
 
     def check(self, source: str) -> None:
-        for key in ("lambda_kd", "lambda_ht"):
-            value = getattr(self, key)
-            if key == "lambda_kd" and not 0.0 <= value <= 1.0:
-                raise InputError(f"student.lambda_kd must lie in [0, 1], got {value}", source)
-            if value < 0:
-                raise InputError(f"student.{key} must be >= 0, got {value}", source)
+        if not 0.0 <= self.lambda_kd <= 1.0:
+            raise InputError(f"student.lambda_kd must lie in [0, 1], got {self.lambda_kd}", source)
+        if self.lambda_ht < 0:
+            raise InputError(f"student.lambda_ht must be >= 0, got {self.lambda_ht}", source)
         if self.temperature <= 0:
             raise InputError(f"student.temperature must be > 0, got {self.temperature}", source)
         if self.anneal_direction not in ANNEAL_DIRECTIONS:
