@@ -7,7 +7,7 @@ import sys
 import typer
 
 from kdre.errors import InputError
-from stages import baseline, graph, parse, score, teacher
+from stages import baseline, evaluate, graph, parse, predict, score, student, teacher
 
 app = typer.Typer(
     name="kdre",
@@ -24,6 +24,9 @@ app.command("parse")(parse.parse)
 app.command("graph")(graph.graph)
 app.command("baseline")(baseline.baseline)
 app.command("teacher")(teacher.teacher)
+app.command("student")(student.student)
+app.command("evaluate")(evaluate.evaluate)
+app.command("predict")(predict.predict)
 app.add_typer(score.app, name="score")
 
 

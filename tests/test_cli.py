@@ -120,9 +120,43 @@ def test_dvc_repro_smoke(tmp_path):
         assert (work / path).exists(), path
     graph = json.loads((work / "metrics/graph.json").read_text())
     assert graph["patterns"] >= 1
-    for name in ("baseline", "teacher"):
+    for name in ("baseline", "teacher", "student"):
         metrics = json.loads((work / f"metrics/{name}.json").read_text())
         assert 0.0 <= metrics["test"]["f1"] <= 100.0 and metrics["epochs_run"] == 2
+    evaluation = json.loads((work / "metrics/evaluate.json").read_text())
+    for key in (
+        "baseline.test.f1",
+        "teacher.test.f1",
+        "student.test.recall",
+        "student_vs_baseline.p_value",
+    ):
+        assert key in evaluation, key
+    assert evaluation["student.test.f1"] == round(metrics["test"]["f1"], 4)
+    for png in ("per_relation_f1.png", "confusion_student.png", "training_curves.png"):
+        assert (work / "plots" / png).stat().st_size > 1000
+    # The official-format predictions score to the same F1 with `kdre score`, against a key
+    # made from the raw release for the same ids.
+    predicted = {
+        line.split("\t")[0]
+        for line in (work / "predictions/student_test.txt").read_text().splitlines()
+    }
+    key = work / "key.txt"
+    key.write_text(
+        "".join(
+            f"{ex.id}\t{ex.relation}\n" for ex in semeval.read_semeval(TEST) if ex.id in predicted
+        )
+    )
+    scored = run(
+        sys.executable,
+        "-m",
+        "stages.cli",
+        "score",
+        "semeval",
+        "--json",
+        "predictions/student_test.txt",
+        str(key),
+    )
+    assert round(json.loads(scored)["f1"], 4) == evaluation["student.test.f1"]
     again = run("dvc", "repro")
     assert "didn't change" in again or "up to date" in again
     run("git", "add", "-A")

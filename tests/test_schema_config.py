@@ -77,6 +77,10 @@ def test_write_splits_is_all_or_nothing(tmp_path, monkeypatch):
         ("model:\n  input_dropout: 1.5\n", r"model.input_dropout must lie in \[0, 1\)"),
         ("graph:\n  na_prob: 2\n", "graph.na_prob must lie in"),
         ("embeddings:\n  source: file\n", "embeddings.path is empty"),
+        ("student:\n  lambda_kd: 1.5\n", r"student.lambda_kd must lie in \[0, 1\], got 1.5"),
+        ("student:\n  lambda_ht: -1\n", "student.lambda_ht must be >= 0"),
+        ("student:\n  anneal_direction: up\n", "student.anneal_direction must be one of"),
+        ("student:\n  maa: maybe\n", "student.maa must be bool"),
     ],
 )
 def test_params_errors(tmp_path, text, message):

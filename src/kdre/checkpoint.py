@@ -9,10 +9,11 @@ from pathlib import Path
 import torch
 
 from kdre import __version__
-from kdre.config import ModelConfig, TeacherConfig, build
+from kdre.config import ModelConfig, StudentConfig, TeacherConfig, build
 from kdre.errors import InputError
 from kdre.graph import PatternTable
 from kdre.models.baseline import Baseline
+from kdre.models.student import Student
 from kdre.models.teacher import Teacher
 from kdre.vocab import Vocab
 
@@ -67,6 +68,9 @@ def build_from_payload(payload: dict, vocab: Vocab) -> Baseline:
             na_id=vocab.na_id,
             pooling_l2_weight=payload["pooling_l2"],
         )
+    if payload["kind"] == "student":
+        scfg = build(StudentConfig, payload["student"]["config"], "student", "model file")
+        return Student(cfg, scfg, *sizes, pooling_l2_weight=payload["pooling_l2"])
     raise InputError(f"unknown model kind {payload['kind']!r}")
 
 

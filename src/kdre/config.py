@@ -171,6 +171,66 @@ class TeacherConfig:
             )
 
 
+ANNEAL_DIRECTIONS = ("teacher_first", "gold_first")
+
+
+@dataclass(frozen=True)
+class StudentConfig:
+    """Student: C-GCN + multi-aspect attention, distilled from the teacher's soft labels."""
+
+    kd: bool = True  # False: hard labels only (ablation −KD)
+    hint: bool = True  # False: no hint loss (ablation −HT)
+    maa: bool = True  # False: no multi-aspect attention branch (ablation −MAA)
+    anneal: bool = True  # teacher annealing of λ_kd; False keeps λ_kd = lambda_kd
+    anneal_direction: str = "teacher_first"  # BAM: λ_kd 1 → 0 (teacher early, gold late)
+    lambda_kd: float = 1.0  # the largest teacher weight
+    lambda_ht: float = 1.8
+    temperature: float = 1.0
+    pos_dim: int = 30
+    ner_dim: int = 30
+    attn_dim: int = 200
+    max_position: int = 100  # relative offsets are clipped to ±max_position
+
+    def check(self, source: str) -> None:
+        if not 0.0 <= self.lambda_kd <= 1.0:
+            raise InputError(f"student.lambda_kd must lie in [0, 1], got {self.lambda_kd}", source)
+        if self.lambda_ht < 0:
+            raise InputError(f"student.lambda_ht must be >= 0, got {self.lambda_ht}", source)
+        if self.temperature <= 0:
+            raise InputError(f"student.temperature must be > 0, got {self.temperature}", source)
+        if self.anneal_direction not in ANNEAL_DIRECTIONS:
+            raise InputError(
+                f"student.anneal_direction must be one of {list(ANNEAL_DIRECTIONS)}, "
+                f"got {self.anneal_direction!r}",
+                source,
+            )
+        for key in ("pos_dim", "ner_dim", "attn_dim", "max_position"):
+            if getattr(self, key) < 1:
+                raise InputError(f"student.{key} must be >= 1, got {getattr(self, key)}", source)
+
+    def lambda_kd_at(self, epoch: int, epochs: int) -> float:
+        """Teacher weight for a 1-based epoch: linear over training (Clark et al. 2019)."""
+        if not self.kd:
+            return 0.0
+        if not self.anneal or epochs == 1:
+            return self.lambda_kd
+        progress = (epoch - 1) / (epochs - 1)
+        if self.anneal_direction == "gold_first":
+            return self.lambda_kd * progress
+        return self.lambda_kd * (1.0 - progress)
+
+
+@dataclass(frozen=True)
+class EvaluateConfig:
+    bootstrap_samples: int = 1000
+
+    def check(self, source: str) -> None:
+        if self.bootstrap_samples < 100:
+            raise InputError(
+                f"evaluate.bootstrap_samples must be >= 100, got {self.bootstrap_samples}", source
+            )
+
+
 @dataclass(frozen=True)
 class Params:
     seed: int = 1
@@ -183,6 +243,8 @@ class Params:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     teacher: TeacherConfig = field(default_factory=TeacherConfig)
+    student: StudentConfig = field(default_factory=StudentConfig)
+    evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
 
     def check(self, source: str) -> None:
         if self.gamma not in GAMMAS:

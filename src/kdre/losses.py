@@ -26,3 +26,27 @@ def pooling_l2(h_sent: torch.Tensor, weight: float) -> torch.Tensor:
 def ground_truth_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """L_GT: cross-entropy with the gold (hard) labels."""
     return F.cross_entropy(logits, labels)
+
+
+def kd_loss(student: torch.Tensor, teacher: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+    """L_KD = KL(softmax(T/τ) ‖ softmax(S/τ)), batch mean (paper Eq. 16; τ = 1 there)."""
+    return F.kl_div(
+        F.log_softmax(student / temperature, dim=-1),
+        F.softmax(teacher / temperature, dim=-1),
+        reduction="batchmean",
+    )
+
+
+def hint_loss(
+    student_local: torch.Tensor,
+    teacher_local: torch.Tensor,
+    student_aux: torch.Tensor | None,
+    teacher_global: torch.Tensor,
+) -> torch.Tensor:
+    """L_HT = KL(T_local ‖ S_local) + KL(T_global ‖ S_aux): each student branch imitates the
+    matching teacher branch (softmax of each branch's logits). Without an auxiliary branch
+    (−MAA) only the local term remains."""
+    loss = kd_loss(student_local, teacher_local)
+    if student_aux is not None:
+        loss = loss + kd_loss(student_aux, teacher_global)
+    return loss

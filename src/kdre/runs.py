@@ -93,7 +93,7 @@ def score_splits(model: Baseline, prep: Prepared, batch_size: int, leaky: bool =
     return out
 
 
-def _train_and_report(
+def train_and_report(
     params: Params, model: Baseline, prep: Prepared, progress: bool, name: str
 ) -> tuple[TrainResult, dict]:
     device = resolve_device(params.train.device)
@@ -136,7 +136,7 @@ def run_baseline(
         params.train.pooling_l2,
         vectors,
     )
-    result, metrics = _train_and_report(params, model, prep, progress, "baseline")
+    result, metrics = train_and_report(params, model, prep, progress, "baseline")
     metrics.update(score_splits(model, prep, params.train.batch_size * 2))
     if coverage is not None:
         metrics["embedding_coverage"] = round(coverage, 4)
@@ -198,7 +198,7 @@ def run_teacher(
         raise InputError(
             "a frozen base with gamma=scalar has nothing to train; use vector or relation"
         )
-    result, metrics = _train_and_report(params, model, prep, progress, f"teacher-{params.gamma}")
+    result, metrics = train_and_report(params, model, prep, progress, f"teacher-{params.gamma}")
     metrics["base_frozen"] = base_mode == "frozen"
     leaky = params.gamma == "relation" and tcfg.type_constraints
     metrics.update(score_splits(model, prep, params.train.batch_size * 2, leaky))

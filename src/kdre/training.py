@@ -89,7 +89,9 @@ def train_model(
     # A bar on a terminal; one line per epoch in logs (DVC output redirected to a file, CI).
     interactive = progress and sys.stderr.isatty()
     bar = tqdm(range(1, cfg.epochs + 1), desc=name, unit="epoch", disable=not interactive)
+    start_epoch = getattr(model, "start_epoch", None)  # e.g. the student's teacher annealing
     for epoch in bar:
+        schedule = start_epoch(epoch, cfg.epochs) if start_epoch is not None else {}
         model.train()
         start = time.perf_counter()
         total_loss, n_seen = 0.0, 0
@@ -122,6 +124,7 @@ def train_model(
                 "dev_recall": dev_score.recall,
                 "lr": lr,
                 "seconds": seconds,
+                **schedule,
             }
         )
         bar.set_postfix(

@@ -1,0 +1,72 @@
+"""Score trained model files on a parsed split with the official scorer, and compare them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from kdre import scoring
+from kdre.checkpoint import load_model, pattern_table_of
+from kdre.data import encode
+from kdre.datasets import get_spec
+from kdre.errors import InputError
+from kdre.models.teacher import PATTERN_KEY
+from kdre.training import predict_logits
+
+
+@dataclass
+class Predictions:
+    name: str
+    ids: list[str]
+    gold: list[str]
+    pred: list[str]
+    score: scoring.Score
+    leaky: bool  # the model saw the gold label (Teacher-R): never a result
+
+
+def predict_file(
+    name: str, model_path: Path | str, split: pd.DataFrame, dataset: str, source: str
+) -> Predictions:
+    """Load a model file, predict a parsed split, score it with the dataset's official metric."""
+    model, vocab, payload = load_model(model_path)
+    if payload["dataset"] != dataset:
+        raise InputError(f"model was trained on {payload['dataset']}, not {dataset}", model_path)
+    data = encode(split, vocab, payload["model_config"]["prune_k"], source)
+    leaky = False
+    table = pattern_table_of(payload)
+    if table is not None:
+        data.extra[PATTERN_KEY] = table.lookup(data.subj_types, data.obj_types)
+        teacher = payload["teacher"]
+        leaky = teacher["gamma"] == "relation" and teacher["config"]["type_constraints"]
+    logits = predict_logits(model, data, 100, torch.device("cpu"))["final"]
+    pred = [vocab.labels[i] for i in logits.argmax(-1)]
+    gold = [vocab.labels[i] for i in data.labels]
+    spec = get_spec(dataset)
+    score_fn = scoring.semeval_score if spec.scorer == "semeval" else scoring.tacred_score
+    score = score_fn(dict(zip(data.ids, pred, strict=True)), dict(zip(data.ids, gold, strict=True)))
+    return Predictions(name, data.ids, gold, pred, score, leaky)
+
+
+def flat_metrics(result: Predictions, split: str = "test") -> dict[str, float]:
+    """``<model>.<split>.f1`` style keys, the same for every model, for `dvc metrics diff`."""
+    key = f"{result.name}.{split}_leaky" if result.leaky else f"{result.name}.{split}"
+    out = {
+        f"{key}.f1": round(result.score.f1, 4),
+        f"{key}.precision": round(result.score.precision, 4),
+        f"{key}.recall": round(result.score.recall, 4),
+    }
+    for rel, s in result.score.per_relation.items():
+        out[f"{key}.f1_per_relation.{rel}"] = round(s.f1, 4)
+    return out
+
+
+def confusion(result: Predictions, labels: list[str]) -> np.ndarray:
+    index = {lab: i for i, lab in enumerate(labels)}
+    matrix = np.zeros((len(labels), len(labels)), dtype=np.int64)
+    for g, p in zip(result.gold, result.pred, strict=True):
+        matrix[index[g], index[p]] += 1
+    return matrix

@@ -1,0 +1,255 @@
+"""Relation extraction on new text with a trained model file (the student, usually).
+
+Input examples are parsed on the fly with the same spaCy settings as the parse stage, encoded
+with the model's own vocabulary and batched. Used by ``kdre predict`` and as a Python API:
+
+    from kdre import load_model
+    m = load_model("models/student.pt")
+    m.predict(["The <e1>audits</e1> were about <e2>waste</e2>."])
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from kdre import checkpoint, parsing
+from kdre.data import encode
+from kdre.datasets.semeval import strip_markers
+from kdre.errors import InputError
+from kdre.models.teacher import PATTERN_KEY
+from kdre.training import predict_logits
+
+TACRED_ANNOTATIONS = ("stanford_pos", "stanford_ner", "stanford_head", "stanford_deprel")
+
+
+@dataclass
+class Prediction:
+    id: str
+    relation: str | None
+    probability: float | None
+    top_k: list[tuple[str, float]] = field(default_factory=list)
+    error: str | None = None
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["top_k"] = [{"relation": r, "probability": p} for r, p in self.top_k]
+        if self.error is None:
+            data.pop("error")
+        return json.dumps(data)
+
+
+@dataclass
+class _Parsed:
+    """One input, tokenised, with entity spans (inclusive token indices)."""
+
+    id: str
+    tokens: list[str]
+    spaces: list[bool]
+    subj: tuple[int, int]
+    obj: tuple[int, int]
+    annotations: dict | None = None  # pos/ner/head/deprel given by the input (TACRED)
+    types: tuple[str, str] | None = None
+
+
+def _span(value, name: str) -> tuple[int, int]:
+    if (
+        not isinstance(value, (list, tuple))
+        or len(value) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        raise ValueError(f"'{name}' must be [start, end]")
+    return int(value[0]), int(value[1])
+
+
+class RelationExtractor:
+    """A loaded model plus the spaCy pipeline that prepares its input."""
+
+    def __init__(self, path: Path | str, spacy_model: str | None = None, device: str = "cpu"):
+        self.model, self.vocab, self.payload = checkpoint.load_model(path)
+        teacher = self.payload.get("teacher")
+        if teacher and teacher["gamma"] == "relation" and teacher["config"]["type_constraints"]:
+            raise InputError(
+                "a Teacher-R model needs the gold label to predict; use the student", path
+            )
+        self.table = checkpoint.pattern_table_of(self.payload)
+        self.prune_k = self.payload["model_config"]["prune_k"]
+        self.spacy_model = spacy_model or parsing.DEFAULT_MODEL
+        self.device = torch.device(device)
+        self.model.to(self.device)
+        self._nlp = None
+
+    @property
+    def nlp(self):
+        if self._nlp is None:
+            self._nlp = parsing.load_pipeline(self.spacy_model)
+        return self._nlp
+
+    # -- input forms -------------------------------------------------------------------------
+    def parse_input(self, item, default_id: str) -> _Parsed:
+        """A marked sentence, a {"text", "subj", "obj"} dict (character offsets, end
+        exclusive) or a {"tokens"/"token", "subj_start", ...} dict (TACRED fields, inclusive)."""
+        if isinstance(item, str):
+            return self._from_marked(item, default_id)
+        if not isinstance(item, dict):
+            raise ValueError("expected a marked sentence or a JSON object")
+        rid = str(item.get("id", default_id))
+        if "text" in item:
+            text = item["text"]
+            if not isinstance(text, str) or not text.strip():
+                raise ValueError("empty text")
+            subj, obj = _span(item.get("subj"), "subj"), _span(item.get("obj"), "obj")
+            for name, (s, e) in (("subj", subj), ("obj", obj)):
+                if not 0 <= s < e <= len(text) or not text[s:e].strip():
+                    raise ValueError(f"{name} span [{s}, {e}] is outside the text or empty")
+            if subj[0] < obj[1] and obj[0] < subj[1]:
+                raise ValueError("subject and object spans overlap")
+            tok = parsing.tokenize_with_spans(self.nlp.tokenizer, text, subj, obj)
+            return _Parsed(rid, tok.words, tok.spaces, tok.subj, tok.obj)
+        tokens = item.get("tokens", item.get("token"))
+        if not isinstance(tokens, list) or not tokens:
+            raise ValueError("needs 'text' with 'subj'/'obj', or a non-empty 'tokens' list")
+        n = len(tokens)
+        spans = []
+        for name in ("subj", "obj"):
+            try:
+                s, e = int(item[f"{name}_start"]), int(item[f"{name}_end"])
+            except (KeyError, TypeError, ValueError):
+                raise ValueError(f"needs integer '{name}_start' and '{name}_end'") from None
+            if not 0 <= s <= e < n:
+                raise ValueError(f"{name} span [{s}, {e}] is outside the sentence (0..{n - 1})")
+            spans.append((s, e))
+        annotations = None
+        if all(k in item for k in TACRED_ANNOTATIONS):
+            annotations = {
+                "pos": list(item["stanford_pos"]),
+                "ner": list(item["stanford_ner"]),
+                "head": [int(h) for h in item["stanford_head"]],
+                "deprel": list(item["stanford_deprel"]),
+            }
+            if any(len(v) != n for v in annotations.values()):
+                raise ValueError("annotation lists must have one entry per token")
+        types = None
+        if "subj_type" in item and "obj_type" in item:
+            types = (str(item["subj_type"]), str(item["obj_type"]))
+        spaces = [True] * (n - 1) + [False]
+        return _Parsed(
+            rid, [str(t) for t in tokens], spaces, spans[0], spans[1], annotations, types
+        )
+
+    def _from_marked(self, line: str, default_id: str) -> _Parsed:
+        rid = default_id
+        if "\t" in line:
+            rid, line = line.split("\t", 1)
+        line = line.strip()
+        if len(line) >= 2 and line[0] == line[-1] == '"':
+            line = line[1:-1]
+        if not line.strip():
+            raise ValueError("empty text")
+        try:
+            text, spans = strip_markers(line, "input", 0)
+        except InputError as err:
+            raise ValueError(err.problem) from None
+        tok = parsing.tokenize_with_spans(self.nlp.tokenizer, text, spans["e1"], spans["e2"])
+        return _Parsed(rid, tok.words, tok.spaces, tok.subj, tok.obj)
+
+    # -- prediction --------------------------------------------------------------------------
+    def _frame(self, parsed: Sequence[_Parsed]) -> pd.DataFrame:
+        todo = [p for p in parsed if p.annotations is None]
+        annotated = parsing.annotate(self.nlp, ((p.tokens, p.spaces) for p in todo))
+        anns = {id(p): a for p, a in zip(todo, annotated, strict=True)}
+        rows = []
+        for p in parsed:
+            if p.annotations is None:
+                a = anns[id(p)]
+                ann = {"pos": a.pos, "ner": a.ner, "head": a.head, "deprel": a.deprel}
+            else:
+                ann = p.annotations
+            subj_type, obj_type = p.types or (
+                parsing.span_type(ann["ner"], *p.subj),
+                parsing.span_type(ann["ner"], *p.obj),
+            )
+            rows.append(
+                {
+                    "id": p.id,
+                    "tokens": p.tokens,
+                    **ann,
+                    "subj_start": p.subj[0],
+                    "subj_end": p.subj[1],
+                    "obj_start": p.obj[0],
+                    "obj_end": p.obj[1],
+                    "subj_type": subj_type,
+                    "obj_type": obj_type,
+                    "relation": self.vocab.na_label,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def predict_parsed(self, parsed: Sequence[_Parsed], top_k: int = 3) -> list[Prediction]:
+        if not parsed:
+            return []
+        data = encode(self._frame(parsed), self.vocab, self.prune_k, "input")
+        if self.table is not None:
+            data.extra[PATTERN_KEY] = self.table.lookup(data.subj_types, data.obj_types)
+        logits = predict_logits(self.model, data, 64, self.device)["final"]
+        probs = torch.softmax(torch.from_numpy(logits), dim=-1).numpy()
+        k = min(top_k, probs.shape[1])
+        best = np.argsort(-probs, axis=1, kind="stable")[:, :k]
+        out = []
+        for i, rid in enumerate(data.ids):
+            top = [(self.vocab.labels[j], float(probs[i, j])) for j in best[i]]
+            out.append(Prediction(rid, top[0][0], top[0][1], top))
+        return out
+
+    def predict(self, items: Iterable, top_k: int = 3) -> list[Prediction]:
+        """Predict a list of inputs; a bad input raises ValueError naming its position."""
+        parsed = []
+        for i, item in enumerate(items, start=1):
+            try:
+                parsed.append(self.parse_input(item, str(i)))
+            except ValueError as err:
+                raise ValueError(f"input {i}: {err}") from None
+        return self.predict_parsed(parsed, top_k)
+
+    def predict_stream(
+        self,
+        items: Iterable[tuple[str, object]],
+        top_k: int,
+        batch_size: int,
+        skip_invalid: bool,
+        source: str,
+    ) -> Iterator[Prediction]:
+        """(line id, input) pairs → predictions in input order; bad inputs stop the run with
+        their line, or (``skip_invalid``) give an error record so no line is lost."""
+        batch: list[_Parsed | Prediction] = []
+
+        def flush():
+            ready = [b for b in batch if isinstance(b, _Parsed)]
+            done = iter(self.predict_parsed(ready, top_k))
+            for b in batch:
+                yield b if isinstance(b, Prediction) else next(done)
+            batch.clear()
+
+        for line_id, item in items:
+            try:
+                if isinstance(item, ValueError):  # the reader could not decode this line
+                    raise item
+                batch.append(self.parse_input(item, line_id))
+            except ValueError as err:
+                if not skip_invalid:
+                    raise InputError(str(err), source, int(line_id)) from None
+                batch.append(Prediction(line_id, None, None, [], str(err)))
+            if len(batch) >= batch_size:
+                yield from flush()
+        yield from flush()
+
+
+def load_model(path: Path | str, spacy_model: str | None = None, device: str = "cpu"):
+    """Load a kdre model file for prediction on raw text."""
+    return RelationExtractor(path, spacy_model, device)

@@ -1,0 +1,114 @@
+"""Stage ``evaluate``: official test scores of baseline, teacher and student, side by side."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from kdre import plots, scoring
+from kdre.config import load_params
+from kdre.datasets import get_spec
+from kdre.evaluation import confusion, flat_metrics, predict_file
+from kdre.schema import read_split
+from kdre.significance import paired_bootstrap
+from stages.common import write_json
+
+MODELS = ("baseline", "teacher", "student")
+
+
+def evaluate(
+    params: Annotated[Path, typer.Option(help="Parameters file.")] = Path("params.yaml"),
+    parsed: Annotated[Path, typer.Option(help="Folder of the parsed splits.")] = Path(
+        "data/parsed"
+    ),
+    models: Annotated[Path, typer.Option(help="Folder of baseline/teacher/student.pt.")] = Path(
+        "models"
+    ),
+    metrics: Annotated[Path, typer.Option(help="Metrics JSON.")] = Path("metrics/evaluate.json"),
+    predictions: Annotated[Path, typer.Option(help="Folder for prediction files.")] = Path(
+        "predictions"
+    ),
+    plots_dir: Annotated[Path, typer.Option("--plots", help="Folder for PNG/CSV plots.")] = Path(
+        "plots"
+    ),
+) -> None:
+    """Score the three models on test with the dataset's official scorer and compare them.
+
+    Reads params: `dataset.name`, `seed`, `evaluate.bootstrap_samples`. Writes METRICS with one
+    flat set of keys (`baseline.test.f1`, `student.test.precision`,
+    `teacher.test.f1_per_relation.<relation>`, …; a Teacher-R scores under `teacher.test_leaky`
+    because it reads the gold label), the paired-bootstrap p-value of student vs baseline
+    (`student_vs_baseline.p_value`: share of resamples where the student is not better), the
+    official-format predictions `<model>_test.txt` (score them with `kdre score`) and CSVs
+    (id, actual, predicted) under PREDICTIONS, and under PLOTS: a confusion matrix of the
+    student, per-relation F1 of every model, and the training curves.
+    """
+    cfg = load_params(params)
+    spec = get_spec(cfg.dataset.name)
+    test = read_split(parsed / "test.parquet")
+    source = str(parsed / "test.parquet")
+    results = {
+        name: predict_file(name, models / f"{name}.pt", test, spec.name, source) for name in MODELS
+    }
+    out: dict[str, float] = {}
+    predictions.mkdir(parents=True, exist_ok=True)
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    for name, result in results.items():
+        out.update(flat_metrics(result))
+        scoring.write_answers(
+            dict(zip(result.ids, result.pred, strict=True)), predictions / f"{name}_test.txt"
+        )
+        pd.DataFrame({"id": result.ids, "actual": result.gold, "predicted": result.pred}).to_csv(
+            predictions / f"{name}_test.csv", index=False
+        )
+    comparisons = [("student", "baseline")]
+    if not results["teacher"].leaky:
+        comparisons.append(("teacher", "baseline"))
+    for a, b in comparisons:
+        test_result = paired_bootstrap(
+            spec,
+            results[b].gold,
+            results[a].pred,
+            results[b].pred,
+            cfg.evaluate.bootstrap_samples,
+            cfg.seed,
+        )
+        out.update({f"{a}_vs_{b}.{k}": round(float(v), 4) for k, v in test_result.items()})
+    write_json(metrics, out)
+
+    relations = sorted(results["student"].score.per_relation)
+    per_rel = pd.DataFrame(
+        {
+            name + (" (leaky)" if r.leaky else ""): [r.score.per_relation[x].f1 for x in relations]
+            for name, r in results.items()
+        },
+        index=relations,
+    )
+    per_rel.rename_axis("relation").reset_index().melt(
+        id_vars="relation", var_name="model", value_name="f1"
+    ).to_csv(plots_dir / "per_relation_f1.csv", index=False)
+    plots.per_relation_png(per_rel, plots_dir / "per_relation_f1.png")
+    labels = list(spec.labels)
+    plots.confusion_png(
+        confusion(results["student"], labels),
+        labels,
+        "Student on test (rows gold, columns predicted)",
+        plots_dir / "confusion_student.png",
+    )
+    histories = {
+        name: pd.read_csv(path)
+        for name in MODELS
+        if (path := metrics.parent / f"{name}_history.csv").exists()
+    }
+    if histories:
+        plots.curves_png(histories, plots_dir / "training_curves.png")
+    summary = ", ".join(
+        f"{name} {'(leaky) ' if r.leaky else ''}{r.score.f1:.2f}" for name, r in results.items()
+    )
+    typer.echo(
+        f"test F1: {summary}; student vs baseline p = {out['student_vs_baseline.p_value']}",
+        err=True,
+    )

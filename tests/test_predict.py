@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import REPO, tiny_params
+
+import kdre
+from kdre.runs import run_baseline
+from kdre.schema import read_split
+
+MARKED = "The <e1>audits</e1> were about <e2>waste</e2> and recycling."
+
+
+@pytest.fixture(scope="module")
+def model_file(tiny_parsed, tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "baseline.pt"
+    run_baseline(tiny_params(), tiny_parsed, path, progress=False)
+    return path
+
+
+def run_predict(*args, stdin: str | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "stages.cli", "predict", *args],
+        input=stdin,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+
+
+def test_api_accepts_every_input_form(model_file):
+    m = kdre.load_model(model_file)
+    text = "The audits were about waste and recycling."
+    preds = m.predict(
+        [
+            MARKED,
+            {"id": "x", "text": text, "subj": [4, 10], "obj": [22, 27]},
+            {
+                "id": "y",
+                "tokens": text[:-1].split() + ["."],
+                "subj_start": 1,
+                "subj_end": 1,
+                "obj_start": 4,
+                "obj_end": 4,
+            },
+        ],
+        top_k=3,
+    )
+    assert [p.id for p in preds] == ["1", "x", "y"]
+    # The same sentence and entities in three forms give the same answer.
+    assert preds[0].relation == preds[1].relation == preds[2].relation
+    assert preds[0].probability == pytest.approx(preds[1].probability, abs=1e-5)
+    for p in preds:
+        assert len(p.top_k) == 3 and p.top_k[0][0] == p.relation
+        assert sum(prob for _, prob in p.top_k) <= 1.0 + 1e-6
+        assert p.relation in m.vocab.labels
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("no markers at all", "missing <e1>"),
+        ("only <e1>one</e1> entity", "missing <e2>"),
+        ("", "empty text"),
+        ({"text": "abc def", "subj": [0, 3], "obj": [4, 99]}, "outside the text"),
+        (
+            {"tokens": ["a", "b"], "subj_start": 0, "subj_end": 0, "obj_start": 2, "obj_end": 2},
+            "outside the sentence",
+        ),
+    ],
+)
+def test_bad_inputs_raise_with_position(model_file, item, message):
+    with pytest.raises(ValueError, match=f"input 2: .*{message}"):
+        kdre.load_model(model_file).predict([MARKED, item])
+
+
+def test_cli_stdin_jsonl_and_skip_invalid(model_file):
+    lines = [
+        MARKED,
+        "no markers",
+        json.dumps({"id": "j", "text": "A cat on a mat.", "subj": [2, 5], "obj": [11, 14]}),
+        "{bad json",
+    ]
+    stop = run_predict(str(model_file), stdin="\n".join(lines) + "\n")
+    assert stop.returncode == 1
+    assert stop.stderr.strip().endswith("<stdin>:2: missing <e1>...</e1> entity markers")
+    done = run_predict(str(model_file), "--skip-invalid", stdin="\n".join(lines) + "\n")
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(x) for x in done.stdout.splitlines()]
+    assert len(records) == len(lines)
+    assert [r["id"] for r in records] == ["1", "2", "j", "4"]
+    assert "error" in records[1] and "invalid JSON" in records[3]["error"]
+    assert records[0]["relation"] and "error" not in records[0]
+
+
+def test_tsv_round_trip_matches_the_parsed_pipeline(model_file, tiny_parsed, tmp_path):
+    """Raw SemEval lines → predict --format tsv → kdre score equals scoring the parsed split."""
+    from conftest import TEST
+
+    from kdre.evaluation import predict_file
+
+    test = read_split(tiny_parsed / "test.parquet")
+    ids = set(test["id"])
+    raw = [line for line in TEST.read_text().splitlines() if line.split("\t")[0] in ids]
+    (tmp_path / "in.txt").write_text("\n".join(raw) + "\n")
+    out = run_predict(
+        str(model_file),
+        str(tmp_path / "in.txt"),
+        "--format",
+        "tsv",
+        "-o",
+        str(tmp_path / "pred.txt"),
+    )
+    assert out.returncode == 0, out.stderr
+    key = tmp_path / "key.txt"
+    key.write_text(
+        "".join(f"{i}\t{r}\n" for i, r in zip(test["id"], test["relation"], strict=True))
+    )
+    scored = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stages.cli",
+            "score",
+            "semeval",
+            "--json",
+            str(tmp_path / "pred.txt"),
+            str(key),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    expected = predict_file("baseline", model_file, test, "semeval", "test")
+    assert json.loads(scored.stdout)["f1"] == pytest.approx(expected.score.f1, abs=1e-9)
+    lines = (tmp_path / "pred.txt").read_text().splitlines()
+    assert [x.split("\t")[1] for x in lines] == expected.pred

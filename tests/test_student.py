@@ -1,0 +1,178 @@
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import torch
+import torch.nn.functional as F
+from conftest import tiny_params
+
+from kdre.checkpoint import load_model
+from kdre.config import StudentConfig
+from kdre.data import collate
+from kdre.distill import attach_soft_labels, run_student
+from kdre.errors import InputError
+from kdre.graph import build_graph
+from kdre.losses import hint_loss, kd_loss
+from kdre.models.student import Student
+from kdre.runs import prepare, run_teacher
+from kdre.schema import read_split
+from kdre.training import predict_logits
+
+
+def test_lambda_kd_schedule():
+    cfg = StudentConfig()
+    assert [cfg.lambda_kd_at(e, 5) for e in range(1, 6)] == [1.0, 0.75, 0.5, 0.25, 0.0]
+    up = StudentConfig(anneal_direction="gold_first")
+    assert [up.lambda_kd_at(e, 3) for e in (1, 2, 3)] == [0.0, 0.5, 1.0]
+    assert StudentConfig(anneal=False, lambda_kd=0.7).lambda_kd_at(3, 5) == 0.7
+    assert StudentConfig(kd=False).lambda_kd_at(1, 5) == 0.0
+
+
+def test_kd_loss_is_kl_teacher_to_student():
+    s, t = torch.randn(4, 5), torch.randn(4, 5)
+    p_t = F.softmax(t, -1)
+    expected = (p_t * (p_t.log() - F.log_softmax(s, -1))).sum(-1).mean()
+    assert kd_loss(s, t).item() == pytest.approx(expected.item(), rel=1e-5)
+    assert kd_loss(t, t).item() == pytest.approx(0.0, abs=1e-6)
+    assert kd_loss(s, t, temperature=2.0).item() != pytest.approx(kd_loss(s, t).item())
+
+
+def test_hint_loss_has_both_branches_or_local_only():
+    sl, tl, sa, tg = (torch.randn(3, 4) for _ in range(4))
+    assert hint_loss(sl, tl, sa, tg).item() == pytest.approx(
+        kd_loss(sl, tl).item() + kd_loss(sa, tg).item(), rel=1e-5
+    )
+    assert hint_loss(sl, tl, None, tg).item() == pytest.approx(kd_loss(sl, tl).item(), rel=1e-6)
+
+
+@pytest.fixture(scope="module")
+def prep(tiny_parsed):
+    return prepare(tiny_params(), tiny_parsed)
+
+
+def _student(prep, **student):
+    v = prep.vocab
+    params = tiny_params()
+    return Student(
+        params.model,
+        StudentConfig(attn_dim=8, pos_dim=4, ner_dim=4, **student),
+        len(v.words),
+        len(v.pos),
+        len(v.ner),
+        len(v.labels),
+    )
+
+
+def _batch_with_soft_labels(prep, n=8):
+    train = prep.splits["train"]
+    rng = np.random.default_rng(0)
+    for key in ("teacher_final", "teacher_local", "teacher_global"):
+        train.extra[key] = rng.normal(size=(len(train), len(prep.vocab.labels))).astype(np.float32)
+    return collate(train, np.arange(n))
+
+
+def test_attention_is_a_distribution_over_real_tokens(prep):
+    torch.manual_seed(0)
+    model = _student(prep).eval()
+    batch = collate(prep.splits["dev"], np.arange(6))
+    enc = model.encoder(batch)
+    _, weights = model.maa(enc.tokens, enc.h_base, batch)
+    assert torch.allclose(weights.sum(-1), torch.ones(6))
+    assert torch.all(weights[~batch.mask] == 0)
+
+
+def test_student_loss_mixes_gold_and_teacher_by_lambda(prep):
+    torch.manual_seed(0)
+    model = _student(prep).eval()
+    batch = _batch_with_soft_labels(prep)
+    out = model(batch)
+    model.start_epoch(1, 3)  # λ_kd = 1: the gold labels play no part
+    loss1, _ = model.loss(out, batch)
+    shuffled = dataclasses.replace(batch, labels=batch.labels.roll(1))
+    assert model.loss(out, shuffled)[0].item() == pytest.approx(loss1.item())
+    model.start_epoch(3, 3)  # λ_kd = 0: only gold CE + pooling penalty
+    loss0, parts = model.loss(out, batch)
+    assert set(parts) == {"gt"}
+    assert loss0.item() == pytest.approx(parts["gt"])
+
+
+def test_without_maa_there_is_no_auxiliary_branch(prep):
+    model = _student(prep, maa=False).eval()
+    out = model(collate(prep.splits["dev"], np.arange(4)))
+    assert "aux" not in out.parts and torch.equal(out.logits, out.parts["local"])
+
+
+def _soft_table(ids, labels, vocab_size, width):
+    rows = [[0.0] * width] * len(ids)
+    return pa.table(
+        {"id": ids, "relation": ["Other"] * len(ids), "final": rows, "local": rows, "global": rows}
+    ).replace_schema_metadata({"labels": "\t".join(labels), "vocab_size": str(vocab_size)})
+
+
+def test_soft_labels_are_checked(prep, tmp_path):
+    train, v = prep.splits["train"], prep.vocab
+    path = tmp_path / "soft.parquet"
+    pq.write_table(_soft_table(train.ids, v.labels[:5], len(v.words), 5), path)
+    with pytest.raises(InputError, match="another label set"):
+        attach_soft_labels(path, train, v)
+    pq.write_table(_soft_table(train.ids, v.labels, len(v.words) + 3, 19), path)
+    with pytest.raises(InputError, match="another vocabulary"):
+        attach_soft_labels(path, train, v)
+    pq.write_table(_soft_table(train.ids[1:], v.labels, len(v.words), 19), path)
+    with pytest.raises(
+        InputError, match=f"no soft label for 1 training examples \\(first: id {train.ids[0]}\\)"
+    ):
+        attach_soft_labels(path, train, v)
+    with pytest.raises(InputError, match="soft labels not found"):
+        attach_soft_labels(tmp_path / "none.parquet", train, v)
+
+
+def test_student_end_to_end_and_round_trip(tiny_parsed, tmp_path):
+    params = tiny_params(gamma="vector")
+    build_graph(read_split(tiny_parsed / "train.parquet"), "Other").to_parquet(
+        tmp_path / "g.parquet"
+    )
+    run_teacher(
+        params,
+        tiny_parsed,
+        tmp_path / "g.parquet",
+        tmp_path / "none.pt",
+        tmp_path / "t.pt",
+        tmp_path / "soft.parquet",
+        progress=False,
+    )
+    metrics, history = run_student(
+        params, tiny_parsed, tmp_path / "soft.parquet", tmp_path / "s.pt", progress=False
+    )
+    assert {"dev", "test", "best_epoch"} <= set(metrics)
+    assert [h["lambda_kd"] for h in history] == [1.0, 0.0]
+    model, vocab, payload = load_model(tmp_path / "s.pt")
+    assert payload["kind"] == "student" and "teacher" not in payload
+    prep = prepare(params, tiny_parsed, vocab)
+    logits = predict_logits(model, prep.splits["test"], 16, torch.device("cpu"))
+    assert set(logits) == {"final", "local", "aux"}
+
+
+def test_student_without_kd_needs_no_soft_labels(tiny_parsed, tmp_path):
+    params = tiny_params(student=StudentConfig(kd=False))
+    metrics, history = run_student(
+        params, tiny_parsed, tmp_path / "missing.parquet", tmp_path / "s.pt", progress=False
+    )
+    assert all(h["lambda_kd"] == 0.0 for h in history)
+
+
+def test_hint_switch_removes_the_hint_term(prep):
+    torch.manual_seed(0)
+    batch = _batch_with_soft_labels(prep)
+    with_hint, without = _student(prep).eval(), _student(prep, hint=False).eval()
+    without.load_state_dict(with_hint.state_dict())
+    for model in (with_hint, without):
+        model.start_epoch(1, 2)
+    _, parts_on = with_hint.loss(with_hint(batch), batch)
+    loss_off, parts_off = without.loss(without(batch), batch)
+    assert "hint" in parts_on and "hint" not in parts_off
+    assert loss_off.item() == pytest.approx(parts_off["kd"], rel=1e-6)
