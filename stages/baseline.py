@@ -22,12 +22,16 @@ def baseline(
     history: Annotated[Path, typer.Option(help="Per-epoch CSV.")] = Path(
         "metrics/baseline_history.csv"
     ),
+    vectors: Annotated[
+        Path, typer.Option(help="Word-vector table of the embed stage (unused when random).")
+    ] = Path("data/embeddings/vectors.parquet"),
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
 ) -> None:
     """Train the C-GCN baseline and keep the checkpoint with the best dev F1.
 
-    Reads params: `seed`, `dataset`, `embeddings` (source: random | file; path), `model`
-    (encoder sizes, dropouts, prune_k, lower, min_freq) and `train` (epochs, batch_size, lr,
+    Reads params: `seed`, `dataset`, `embeddings` (source: random | glove-6b-50d | file |
+    minilm-static; the table comes from the embed stage), `model` (encoder sizes, dropouts,
+    prune_k, lower, min_freq) and `train` (epochs, batch_size, lr,
     lr_decay, decay_after, max_grad_norm, pooling_l2, early_stop, threads, device).
 
     Writes MODEL (weights + config + vocab, loadable alone), METRICS (dev and test P/R/F1 with
@@ -36,7 +40,7 @@ def baseline(
     selected on dev.
     """
     cfg = load_params(params)
-    result, rows = run_baseline(cfg, parsed, model, progress)
+    result, rows = run_baseline(cfg, parsed, model, progress, vectors)
     write_json(metrics, result)
     write_history(history, rows)
     typer.echo(

@@ -7,7 +7,7 @@ import sys
 import typer
 
 from kdre.errors import InputError
-from stages import baseline, evaluate, graph, parse, predict, score, student, teacher
+from stages import baseline, embed, evaluate, graph, parse, predict, score, student, teacher
 
 app = typer.Typer(
     name="kdre",
@@ -22,6 +22,7 @@ app = typer.Typer(
 )
 app.command("parse")(parse.parse)
 app.command("graph")(graph.graph)
+app.command("embed")(embed.embed)
 app.command("baseline")(baseline.baseline)
 app.command("teacher")(teacher.teacher)
 app.command("student")(student.student)

@@ -25,6 +25,9 @@ def student(
     history: Annotated[Path, typer.Option(help="Per-epoch CSV.")] = Path(
         "metrics/student_history.csv"
     ),
+    vectors: Annotated[
+        Path, typer.Option(help="Word-vector table of the embed stage (unused when random).")
+    ] = Path("data/embeddings/vectors.parquet"),
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
 ) -> None:
     """Train the student: F(h_base) + F(h_maa), loss (1−λ_kd)·L_GT + λ_kd·(L_KD + λ_ht·L_HT).
@@ -40,7 +43,7 @@ def student(
     Writes MODEL (self-contained), METRICS (dev/test P/R/F1, official scorer) and HISTORY.
     """
     cfg = load_params(params)
-    result, rows = run_student(cfg, parsed, soft_labels, model, progress)
+    result, rows = run_student(cfg, parsed, soft_labels, model, progress, vectors)
     write_json(metrics, result)
     write_history(history, rows)
     typer.echo(

@@ -29,6 +29,9 @@ def teacher(
     history: Annotated[Path, typer.Option(help="Per-epoch CSV.")] = Path(
         "metrics/teacher_history.csv"
     ),
+    vectors: Annotated[
+        Path, typer.Option(help="Word-vector table of the embed stage (unused when random).")
+    ] = Path("data/embeddings/vectors.parquet"),
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
 ) -> None:
     """Train a teacher with soft type constraints and write the soft labels of the training set.
@@ -45,7 +48,7 @@ def teacher(
     dev/test scores use the gold label: they are stored as dev_leaky/test_leaky, never results.
     """
     cfg = load_params(params)
-    result, rows = run_teacher(cfg, parsed, graph, baseline, model, soft_labels, progress)
+    result, rows = run_teacher(cfg, parsed, graph, baseline, model, soft_labels, progress, vectors)
     write_json(metrics, result)
     write_history(history, rows)
     key = "dev_leaky" if "dev_leaky" in result else "dev"

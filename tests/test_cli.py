@@ -89,7 +89,8 @@ def test_dvc_repro_smoke(tmp_path):
         shutil.copytree(REPO / name, work / name, ignore=shutil.ignore_patterns("__pycache__"))
     params = yaml.safe_load((work / "params.yaml").read_text())
     params["parse"]["limit"] = 30
-    params["model"].update(emb_dim=16, pos_dim=4, ner_dim=4, rnn_hidden=8, hidden_dim=8)
+    # 60-d words so a 50-d pretrained default source fits (its columns + 10 random ones).
+    params["model"].update(emb_dim=60, pos_dim=4, ner_dim=4, rnn_hidden=8, hidden_dim=8)
     params["train"].update(epochs=2, batch_size=8, threads=1, device="cpu")
     (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
@@ -110,6 +111,7 @@ def test_dvc_repro_smoke(tmp_path):
     for path in (
         "data/graph/graph.parquet",
         "plots/graph_heatmap.png",
+        "data/embeddings/vectors.parquet",
         "models/baseline.pt",
         "models/teacher.pt",
         "data/soft_labels/train.parquet",
@@ -120,6 +122,8 @@ def test_dvc_repro_smoke(tmp_path):
         assert (work / path).exists(), path
     graph = json.loads((work / "metrics/graph.json").read_text())
     assert graph["patterns"] >= 1
+    embed = json.loads((work / "metrics/embed.json").read_text())
+    assert embed["source"] == params["embeddings"]["source"]
     for name in ("baseline", "teacher", "student"):
         metrics = json.loads((work / f"metrics/{name}.json").read_text())
         assert 0.0 <= metrics["test"]["f1"] <= 100.0 and metrics["epochs_run"] == 2
@@ -164,3 +168,5 @@ def test_dvc_repro_smoke(tmp_path):
     exp = run("dvc", "exp", "run", "-S", "gamma=vector")
     assert "Running stage 'teacher'" in exp and "Running stage 'baseline'" not in exp
     assert "gamma_v_mean" in json.loads((work / "metrics/teacher.json").read_text())
+    diff = run("dvc", "metrics", "diff", "--json")
+    assert "metrics/teacher.json" in json.loads(diff)

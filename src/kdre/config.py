@@ -97,15 +97,18 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class EmbeddingsConfig:
-    """Word vectors: random init, or a GloVe/word2vec text file."""
+    """Word vectors: random init, an offline package (GloVe 6B 50-d, MiniLM's input table),
+    or a GloVe/word2vec text file of the user's (the paper's GloVe 840B)."""
 
     source: str = "random"
     path: str = ""
+    rescale: bool = True
 
     def check(self, source: str) -> None:
-        if self.source not in ("random", "file"):
+        sources = ["random", "glove-6b-50d", "file", "minilm-static"]
+        if self.source not in sources:
             raise InputError(
-                f"embeddings.source must be one of ['random', 'file'], got {self.source!r}", source
+                f"embeddings.source must be one of {sources}, got {self.source!r}", source
             )
         if self.source == "file" and not self.path:
             raise InputError("embeddings.source is 'file' but embeddings.path is empty", source)

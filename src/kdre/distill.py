@@ -67,6 +67,7 @@ def run_student(
     soft_labels_path: Path | str,
     model_path: Path | str,
     progress: bool = True,
+    vectors_path: Path | str | None = None,
 ):
     """Train the student (knowledge distillation unless ``student.kd`` is false)."""
     start = time.perf_counter()
@@ -75,7 +76,7 @@ def run_student(
     prep = prepare(params, parsed_dir)
     if scfg.kd:
         attach_soft_labels(soft_labels_path, prep.splits["train"], prep.vocab)
-    vectors, coverage = word_vectors(params, prep.vocab)
+    vectors, coverage = word_vectors(params, prep.vocab, vectors_path)
     v = prep.vocab
     model = Student(
         params.model,

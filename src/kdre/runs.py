@@ -21,7 +21,7 @@ from kdre.config import Params
 from kdre.data import Encoded, encode
 from kdre.datasets import get_spec
 from kdre.datasets.base import DatasetSpec
-from kdre.embeddings import load_vectors
+from kdre.embeddings import init_matrix, load_table
 from kdre.errors import InputError
 from kdre.graph import PatternTable
 from kdre.models.baseline import Baseline
@@ -71,10 +71,25 @@ def evaluator(spec: DatasetSpec, vocab: Vocab, data: Encoded):
     return evaluate
 
 
-def word_vectors(params: Params, vocab: Vocab) -> tuple[torch.Tensor | None, float | None]:
-    if params.embeddings.source == "file":
-        return load_vectors(params.embeddings.path, vocab, params.model.emb_dim, params.seed)
-    return None, None
+def word_vectors(
+    params: Params, vocab: Vocab, table_path: Path | str | None
+) -> tuple[torch.Tensor | None, float | None]:
+    """Initial word embeddings from the embed stage's table; None for random init."""
+    if params.embeddings.source == "random":
+        return None, None
+    if table_path is None:
+        raise InputError(
+            f"embeddings.source is {params.embeddings.source!r}: pass the embed stage's table"
+        )
+    table = load_table(table_path)
+    if table.source != params.embeddings.source:
+        raise InputError(
+            f"the word-vector table was built from {table.source!r}, but embeddings.source is "
+            f"{params.embeddings.source!r}; rerun the embed stage",
+            table_path,
+        )
+    cfg = params.embeddings
+    return init_matrix(table, vocab, params.model.emb_dim, params.seed, cfg.rescale)
 
 
 def summary(score: scoring.Score) -> dict:
@@ -120,13 +135,17 @@ def train_and_report(
 
 
 def run_baseline(
-    params: Params, parsed_dir: Path | str, model_path: Path | str, progress: bool = True
+    params: Params,
+    parsed_dir: Path | str,
+    model_path: Path | str,
+    progress: bool = True,
+    vectors_path: Path | str | None = None,
 ):
     """Train the plain C-GCN; returns (metrics, history)."""
     start = time.perf_counter()
     seed_everything(params.seed)
     prep = prepare(params, parsed_dir)
-    vectors, coverage = word_vectors(params, prep.vocab)
+    vectors, coverage = word_vectors(params, prep.vocab, vectors_path)
     model = Baseline(
         params.model,
         len(prep.vocab.words),
@@ -153,6 +172,7 @@ def run_teacher(
     model_path: Path | str,
     soft_labels_path: Path | str,
     progress: bool = True,
+    vectors_path: Path | str | None = None,
 ):
     """Train a teacher (γ = params.gamma), write its model and the soft labels of train."""
     start = time.perf_counter()
@@ -174,7 +194,9 @@ def run_teacher(
     table = PatternTable(graph, prep.vocab.labels, prep.spec.na_label, params.graph.na_prob)
     for data in prep.splits.values():
         data.extra[PATTERN_KEY] = table.lookup(data.subj_types, data.obj_types)
-    vectors, coverage = (None, None) if base is not None else word_vectors(params, prep.vocab)
+    vectors, coverage = (
+        (None, None) if base is not None else word_vectors(params, prep.vocab, vectors_path)
+    )
     model = Teacher(
         params.model,
         tcfg,

