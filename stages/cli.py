@@ -7,7 +7,18 @@ import sys
 import typer
 
 from kdre.errors import InputError
-from stages import baseline, embed, evaluate, graph, parse, predict, score, student, teacher
+from stages import (
+    baseline,
+    embed,
+    evaluate,
+    graph,
+    parse,
+    predict,
+    report,
+    score,
+    student,
+    teacher,
+)
 
 app = typer.Typer(
     name="kdre",
@@ -28,6 +39,7 @@ app.command("teacher")(teacher.teacher)
 app.command("student")(student.student)
 app.command("evaluate")(evaluate.evaluate)
 app.command("predict")(predict.predict)
+app.command("report")(report.report)
 app.add_typer(score.app, name="score")
 
 

@@ -1,0 +1,267 @@
+"""Many runs (seeds × models × ablations) → one table of means and spreads beside the paper's.
+
+Each run is one pipeline execution: its params and the metrics files it wrote. A run holds up to
+three models (baseline, teacher, student); the row a model lands in is named from the params
+that make it what it is (gamma, the ablation switches). The paper reports single runs on
+SemEval; we report mean ± std over seeds so a reader can see whether a gap is larger than the
+noise between seeds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+# Table 3 of the paper (SemEval, macro-F1; C-GCN with GloVe 840B).
+PAPER_SEMEVAL = {
+    "C-GCN": 84.8,
+    "Teacher-S": 85.4,
+    "Teacher-V": 85.9,
+    "Student-S": 85.5,
+    "Student-V": 85.9,
+    "Student-R": 86.8,
+}
+# Table 4 (TACRED only): F1 change of Student-R when one part is removed.
+PAPER_ABLATION_DELTA = {"TSD": -0.8, "HT": -1.2, "TC": -1.6, "MAA": -1.3, "KD": -2.1}
+GAMMA_LETTER = {"scalar": "S", "vector": "V", "relation": "R"}
+# Params that may differ between runs of one report; any other difference is a different setup.
+SWEPT = (
+    "seed",
+    "gamma",
+    "teacher.tsd",
+    "teacher.type_constraints",
+    "teacher.base",
+    "student.hint",
+    "student.maa",
+    "student.kd",
+)
+
+
+@dataclass
+class Run:
+    """One pipeline execution: ``metrics`` maps a metrics file's stem to its JSON content."""
+
+    name: str
+    params: dict
+    metrics: dict[str, dict]
+
+
+def flatten(tree: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
+def ablations(params: dict) -> list[str]:
+    """The paper's ablation tags that a run switches off (TSD, TC, HT, MAA, KD)."""
+    flat = flatten(params)
+    off = []
+    for tag, key in (
+        ("TSD", "teacher.tsd"),
+        ("TC", "teacher.type_constraints"),
+        ("HT", "student.hint"),
+        ("MAA", "student.maa"),
+        ("KD", "student.kd"),
+    ):
+        if flat.get(key) is False:
+            off.append(tag)
+    return off
+
+
+def same_setup(run: Run, reference: dict) -> bool:
+    """True when ``run`` differs from the reference params only in the swept keys."""
+    a, b = flatten(run.params), flatten(reference)
+    keys = (set(a) | set(b)) - set(SWEPT)
+    return all(a.get(k) == b.get(k) for k in keys)
+
+
+def model_rows(run: Run) -> list[dict]:
+    """Rows (model, seed, dev/test F1, wall time, p-value) for the models a run trained."""
+    flat = flatten(run.params)
+    seed = flat.get("seed")
+    letter = GAMMA_LETTER.get(str(flat.get("gamma")), "?")
+    off = ablations(run.params)
+    teacher_off = [t for t in off if t in ("TSD", "TC")]
+    rows = []
+
+    def add(model: str, kind: str, metrics: dict | None, ablated: list[str]) -> None:
+        if not metrics or "test" not in metrics:  # missing, or leaky (Teacher-R)
+            return
+        rows.append(
+            {
+                "model": model + "".join(f" −{t}" for t in ablated),
+                "kind": kind,
+                "ablation": "+".join(ablated),
+                "seed": seed,
+                "run": run.name,
+                "dev_f1": metrics.get("dev", {}).get("f1"),
+                "test_f1": metrics["test"]["f1"],
+                "wall_seconds": metrics.get("wall_seconds"),
+            }
+        )
+
+    add("C-GCN", "baseline", run.metrics.get("baseline"), [])
+    add(f"Teacher-{letter}", "teacher", run.metrics.get("teacher"), teacher_off)
+    if "KD" in off:  # a student from hard labels: no teacher, so no γ in its name
+        add("Student", "student", run.metrics.get("student"), [t for t in off if t != "TSD"])
+    else:
+        add(f"Student-{letter}", "student", run.metrics.get("student"), off)
+    evaluation = run.metrics.get("evaluate", {})
+    if rows and rows[-1]["kind"] == "student":
+        rows[-1]["p_value"] = evaluation.get("student_vs_baseline.p_value")
+    return rows
+
+
+def collect(runs: list[Run], reference: dict) -> tuple[pd.DataFrame, list[str]]:
+    """One row per (model, seed) among the runs of the reference setup; the names skipped.
+
+    The same model and seed from two runs (e.g. the baseline, retrained or restored from the
+    run cache in every experiment) is kept once: the runs are deterministic, and counting it
+    twice would shrink the spread.
+    """
+    kept, skipped = [], []
+    for run in runs:
+        if same_setup(run, reference):
+            kept.extend(model_rows(run))
+        else:
+            skipped.append(run.name)
+    frame = pd.DataFrame(kept)
+    if frame.empty:
+        return frame, skipped
+    frame = frame.drop_duplicates(subset=["model", "seed"], keep="first")
+    return frame.sort_values(["kind", "model", "seed"]).reset_index(drop=True), skipped
+
+
+def summarise(rows: pd.DataFrame) -> pd.DataFrame:
+    """Mean ± std (sample std, n − 1) per model, our delta to our C-GCN, the paper's figures."""
+    if rows.empty:
+        return pd.DataFrame()
+    agg = rows.groupby("model", sort=False).agg(
+        kind=("kind", "first"),
+        ablation=("ablation", "first"),
+        n=("seed", "nunique"),
+        test_f1_mean=("test_f1", "mean"),
+        test_f1_std=("test_f1", "std"),
+        dev_f1_mean=("dev_f1", "mean"),
+        wall_minutes=("wall_seconds", lambda s: s.mean() / 60),
+    )
+    if "p_value" in rows:
+        agg["p_value_max"] = rows.groupby("model", sort=False)["p_value"].max()
+    base = agg["test_f1_mean"].get("C-GCN")
+    agg["delta_vs_cgcn"] = agg["test_f1_mean"] - base if base is not None else float("nan")
+    agg["paper_f1"] = [PAPER_SEMEVAL.get(m) for m in agg.index]
+    agg["paper_delta_vs_cgcn"] = agg["paper_f1"] - PAPER_SEMEVAL["C-GCN"]
+    order = {"baseline": 0, "teacher": 1, "student": 2}
+    agg = agg.assign(_k=agg["kind"].map(order), _a=agg["ablation"] != "")
+    return agg.sort_values(["_a", "_k"], kind="stable").drop(columns=["_k", "_a"])
+
+
+def _fmt(value, spec: str = ".2f") -> str:
+    return "–" if value is None or pd.isna(value) else format(value, spec)
+
+
+def _table(rows: pd.DataFrame) -> list[str]:
+    cols = [
+        c
+        for c in ("model", "seed", "dev_f1", "test_f1", "p_value", "wall_seconds", "run")
+        if c in rows
+    ]
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for _, r in rows.iterrows():
+        cells = [
+            _fmt(r[c], ".4f" if c == "p_value" else ".2f") if isinstance(r[c], float) else str(r[c])
+            for c in cols
+        ]
+        out.append("| " + " | ".join(cells) + " |")
+    return out
+
+
+def markdown(summary: pd.DataFrame, rows: pd.DataFrame, skipped: list[str], notes: str) -> str:
+    """The report: main table, ablations (with the paper's TACRED deltas), per-seed rows."""
+    lines = ["# Results on SemEval-2010 Task 8 (official macro-F1, test; models chosen on dev)", ""]
+    if summary.empty:
+        return "\n".join([*lines, "No finished runs of this setup yet.", ""])
+    lines += [
+        "| model | runs | test F1 mean ± std | dev F1 mean | Δ vs our C-GCN | paper F1 | "
+        "paper Δ | p (vs C-GCN, worst seed) | train min |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for model, r in summary[summary["ablation"] == ""].iterrows():
+        lines.append(
+            f"| {model} | {r.n} | {_fmt(r.test_f1_mean)} ± {_fmt(r.test_f1_std)} | "
+            f"{_fmt(r.dev_f1_mean)} | {_fmt(r.delta_vs_cgcn, '+.2f')} | {_fmt(r.paper_f1, '.1f')} "
+            f"| {_fmt(r.paper_delta_vs_cgcn, '+.1f')} | {_fmt(r.get('p_value_max'), '.3f')} | "
+            f"{_fmt(r.wall_minutes, '.1f')} |"
+        )
+    abl = summary[summary["ablation"] != ""]
+    if not abl.empty:
+        lines += [
+            "",
+            "## Ablations (paper's Table 4 is on TACRED; its Δ is shown for direction only)",
+            "",
+            "| model | runs | test F1 mean ± std | Δ vs full student | paper Δ (TACRED) |",
+            "|---|---|---|---|---|",
+        ]
+        for model, r in abl.iterrows():
+            full_name = model.split(" −")[0]
+            full = summary["test_f1_mean"].get(full_name)
+            delta = r.test_f1_mean - full if full is not None else None
+            paper = PAPER_ABLATION_DELTA.get(r.ablation) if r.kind == "student" else None
+            lines.append(
+                f"| {model} | {r.n} | {_fmt(r.test_f1_mean)} ± {_fmt(r.test_f1_std)} | "
+                f"{_fmt(delta, '+.2f')} | {_fmt(paper, '+.1f')} |"
+            )
+    lines += ["", "## Every run", "", *_table(rows), ""]
+    if skipped:
+        lines += [
+            f"Left out ({len(skipped)}), as their params differ from params.yaml beyond "
+            f"{', '.join(SWEPT)}: {', '.join(sorted(skipped))}.",
+            "",
+        ]
+    if notes:
+        lines += [notes.strip(), ""]
+    return "\n".join(lines)
+
+
+def plot(summary: pd.DataFrame, path: Path | str) -> None:
+    """Mean test F1 per model with ±1 std error bars, the paper's figure as a marker."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(max(6, 0.7 * len(summary)), 4))
+    x = range(len(summary))
+    ax.bar(
+        x,
+        summary["test_f1_mean"],
+        yerr=summary["test_f1_std"].fillna(0),
+        capsize=4,
+        color="#4c72b0",
+        label="ours (mean ± std over seeds)",
+    )
+    paper = summary["paper_f1"]
+    ax.scatter(
+        [i for i, v in zip(x, paper, strict=True) if pd.notna(v)],
+        [v for v in paper if pd.notna(v)],
+        color="#dd8452",
+        marker="D",
+        zorder=3,
+        label="paper (single run, GloVe 840B)",
+    )
+    ax.set_xticks(list(x), list(summary.index), rotation=35, ha="right")
+    ax.set_ylabel("test macro-F1")
+    low = min(summary["test_f1_mean"].min(), paper.min(skipna=True) if paper.notna().any() else 100)
+    ax.set_ylim(max(0, low - 5), 100)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -1,0 +1,126 @@
+"""``kdre report``: every finished experiment of this repository → reports/results.md, CSV, plot.
+
+Runs are read from git, where DVC keeps them: the workspace and each experiment ref
+(refs/exps/…, written by `dvc exp run`, queued or not), each with its params.yaml and the
+metrics JSON the pipeline committed (`cache: false`). Not a DVC stage on purpose: a stage
+sees only its own workspace, never its sibling experiments.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+
+from kdre.errors import InputError
+from kdre.report import Run, collect, markdown, plot, summarise
+
+METRIC_FILES = ("baseline", "teacher", "student", "evaluate")
+NOTES = """## Where this setup differs from the paper
+
+- Word vectors: the paper uses GloVe 840B (300-d). Nothing can be downloaded at run time here,
+  so the default is the offline source chosen on dev (`embeddings.source` in params.yaml, see the
+  README); a user with GloVe 840B sets `embeddings.source: file` and `embeddings.path`.
+- Parser: spaCy `en_core_web_sm` 3.8 instead of Stanford CoreNLP, for tokens, POS, NER and the
+  dependency tree.
+- Entity types on SemEval come from spaCy NER over the marked nominals; most are `O`, so the
+  pattern graph is close to a constant prior there (see metrics/graph.json).
+- The paper reports one run per model; each row here is a mean over seeds (sample std).
+- The paper's Table 4 ablations are on TACRED; their deltas are shown for direction only.
+- Teacher-R reads the gold label, so its dev/test scores are never results and are left out.
+"""
+
+
+def _git(*args: str) -> str:
+    done = subprocess.run(["git", *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise InputError(f"git {' '.join(args)} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def _show(rev: str, path: str) -> str | None:
+    done = subprocess.run(["git", "show", f"{rev}:{path}"], capture_output=True, text=True)
+    return done.stdout if done.returncode == 0 else None
+
+
+def _run_at(name: str, rev: str | None) -> Run | None:
+    """The run stored at a git rev, or the workspace's when ``rev`` is None."""
+
+    def read(path: str) -> str | None:
+        if rev is None:
+            return Path(path).read_text(encoding="utf-8") if Path(path).exists() else None
+        return _show(rev, path)
+
+    params_text = read("params.yaml")
+    if params_text is None:
+        return None
+    metrics = {}
+    for stem in METRIC_FILES:
+        text = read(f"metrics/{stem}.json")
+        if text:
+            metrics[stem] = json.loads(text)
+    return Run(name, yaml.safe_load(params_text), metrics) if metrics else None
+
+
+def experiment_refs() -> list[tuple[str, str]]:
+    """(name, sha) of every DVC experiment ref; internal refs (exec, stash, celery) skipped."""
+    out = []
+    for line in _git("for-each-ref", "refs/exps", "--format=%(refname) %(objectname)").split("\n"):
+        if not line.strip():
+            continue
+        ref, sha = line.split()
+        parts = ref.split("/")
+        if len(parts) == 5 and len(parts[2]) == 2:  # refs/exps/ab/cdef…/name
+            out.append((parts[4], sha))
+    return out
+
+
+def report(
+    params: Annotated[Path, typer.Option(help="The setup to report: runs must match it.")] = Path(
+        "params.yaml"
+    ),
+    out: Annotated[Path, typer.Option(help="Markdown report.")] = Path("reports/results.md"),
+    csv: Annotated[Path, typer.Option(help="One row per model and seed.")] = Path(
+        "reports/results.csv"
+    ),
+    figure: Annotated[Path, typer.Option(help="F1 per model with error bars.")] = Path(
+        "reports/f1_by_model.png"
+    ),
+    workspace: Annotated[bool, typer.Option(help="Count the workspace's own run too.")] = True,
+) -> None:
+    """Collect every finished run (workspace + `dvc exp` refs) into mean ± std per model.
+
+    A run counts when its params equal PARAMS except for the swept keys (seed, gamma and the
+    ablation switches teacher.tsd / type_constraints / base, student.hint / maa / kd); others
+    (older setups, other epochs or word vectors) are listed as left out. Writes OUT (main table
+    with the paper's Table 3 figure and deltas beside ours, ablation table, every run), CSV and
+    FIGURE. Run the matrix first: see the README, "Run matrix".
+    """
+    reference = yaml.safe_load(params.read_text(encoding="utf-8"))
+    runs = [r for r in (_run_at(n, sha) for n, sha in experiment_refs()) if r is not None]
+    if workspace:
+        own = _run_at("workspace", None)
+        if own is not None:
+            runs.insert(0, own)
+    rows, skipped = collect(runs, reference)
+    summary = summarise(rows)
+    text = markdown(summary, rows, skipped, NOTES)
+    for path in (out, csv, figure):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, out)
+    tmp = csv.with_name(f".{csv.name}.tmp")
+    rows.to_csv(tmp, index=False)
+    os.replace(tmp, csv)
+    if not summary.empty:
+        plot(summary, figure)
+    typer.echo(
+        f"{len(runs)} runs read, {len(skipped)} of another setup; {len(summary)} models -> {out}",
+        err=True,
+    )

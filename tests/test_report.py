@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import pytest
+
+from kdre.report import Run, collect, markdown, plot, summarise
+
+BASE = {
+    "seed": 1,
+    "gamma": "scalar",
+    "train": {"epochs": 50},
+    "teacher": {"tsd": True, "type_constraints": True, "base": "auto"},
+    "student": {"hint": True, "maa": True, "kd": True},
+}
+
+
+def params(**changes):
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in BASE.items()}
+    for key, value in changes.items():
+        section, _, name = key.partition("__")
+        if name:
+            out[section][name] = value
+        else:
+            out[section] = value
+    return out
+
+
+def metrics(base, teacher, student, p=0.01, leaky=False):
+    split = "test_leaky" if leaky else "test"
+    return {
+        "baseline": {"dev": {"f1": base}, "test": {"f1": base}, "wall_seconds": 60},
+        "teacher": {"dev": {"f1": teacher}, split: {"f1": teacher}, "wall_seconds": 120},
+        "student": {"dev": {"f1": student}, "test": {"f1": student}, "wall_seconds": 180},
+        "evaluate": {"student_vs_baseline.p_value": p},
+    }
+
+
+def test_rows_are_named_by_gamma_and_ablation_and_deduplicated():
+    runs = [
+        Run("a", params(seed=1), metrics(70, 71, 72)),
+        Run("b", params(seed=2), metrics(74, 73, 76, p=0.2)),
+        Run("c", params(seed=1, gamma="relation"), metrics(70, 99, 75, leaky=True)),
+        Run(
+            "d",
+            params(seed=1, gamma="relation", student__hint=False),
+            metrics(70, 99, 73, leaky=True),
+        ),
+        Run("e", params(seed=1, student__kd=False), metrics(70, 71, 69)),
+        Run("old", params(train={"epochs": 100}), metrics(1, 1, 1)),
+    ]
+    rows, skipped = collect(runs, BASE)
+    assert skipped == ["old"]
+    models = set(rows["model"])
+    assert models == {
+        "C-GCN",
+        "Teacher-S",
+        "Student-S",
+        "Student-R",
+        "Student-R −HT",
+        "Student −KD",
+    }
+    # the baseline of seed 1 appears in four runs but counts once
+    assert len(rows[rows["model"] == "C-GCN"]) == 2
+    assert "Teacher-R" not in models  # leaky: scored with the gold label
+    summary = summarise(rows)
+    assert summary.loc["C-GCN", "test_f1_mean"] == pytest.approx(72.0)
+    assert summary.loc["C-GCN", "test_f1_std"] == pytest.approx(2.828427, rel=1e-5)
+    assert summary.loc["Student-S", "delta_vs_cgcn"] == pytest.approx(2.0)
+    assert summary.loc["Student-S", "p_value_max"] == pytest.approx(0.2)
+    assert summary.loc["Student-R", "paper_f1"] == 86.8
+    text = markdown(summary, rows, skipped, "a note")
+    assert "| Student-S | 2 | 74.00 ± 2.83 |" in text
+    assert "| Student-R −HT | 1 | 73.00 ± – | -2.00 | -1.2 |" in text
+    assert "old" in text and "a note" in text
+
+
+def test_plot_and_empty_report(tmp_path):
+    rows, _ = collect([Run("a", params(), metrics(70, 71, 72))], BASE)
+    plot(summarise(rows), tmp_path / "f.png")
+    assert (tmp_path / "f.png").stat().st_size > 1000
+    empty, skipped = collect([Run("x", params(train={"epochs": 3}), metrics(1, 1, 1))], BASE)
+    assert "No finished runs" in markdown(summarise(empty), empty, skipped, "")
