@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH ?= torch==2.13.0
 PIP := $(BIN)/pip --disable-pip-version-check -q
 
-.PHONY: setup repro test lint clean-venv
+.PHONY: setup repro test lint matrix report clean-venv
 
 setup: $(VENV)/.installed
 
@@ -19,6 +19,28 @@ $(VENV)/.installed: pyproject.toml requirements-model.txt
 
 repro: setup
 	. $(BIN)/activate && dvc repro
+
+# The run matrix of the report: seeds × {Teacher/Student-S, -V, -R} (each run also trains or
+# restores its C-GCN baseline) and the paper's Table 4 ablations of Student-R. DVC queues one
+# experiment per cell, runs JOBS at a time (1 torch thread each: two 2-thread jobs on 2 cores
+# collapse), and its run cache makes any finished cell free when the matrix is run again.
+SEEDS ?= 1,2,3
+JOBS ?= 2
+Q = dvc exp run --queue -S 'seed=$(SEEDS)' -S train.threads=1
+matrix: setup
+	. $(BIN)/activate && \
+	$(Q) -S 'gamma=scalar,vector,relation' && \
+	$(Q) -S gamma=relation -S teacher.tsd=false && \
+	$(Q) -S gamma=relation -S student.hint=false && \
+	$(Q) -S gamma=relation -S teacher.type_constraints=false -S teacher.base=scratch && \
+	$(Q) -S gamma=relation -S student.maa=false && \
+	$(Q) -S gamma=relation -S student.kd=false && \
+	dvc queue start -j $(JOBS) && \
+	while dvc queue status | grep -qE 'Queued|Running'; do sleep 60; done && \
+	kdre report
+
+report: setup
+	. $(BIN)/activate && kdre report
 
 lint: setup
 	$(BIN)/ruff check .

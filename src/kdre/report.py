@@ -37,6 +37,8 @@ SWEPT = (
     "student.maa",
     "student.kd",
 )
+# Where a run executed, not what it computed (threads change results only at float precision).
+EXECUTION = ("train.threads", "train.device")
 
 
 @dataclass
@@ -76,9 +78,9 @@ def ablations(params: dict) -> list[str]:
 
 
 def same_setup(run: Run, reference: dict) -> bool:
-    """True when ``run`` differs from the reference params only in the swept keys."""
+    """True when ``run`` differs from the reference params only in swept or execution keys."""
     a, b = flatten(run.params), flatten(reference)
-    keys = (set(a) | set(b)) - set(SWEPT)
+    keys = (set(a) | set(b)) - set(SWEPT) - set(EXECUTION)
     return all(a.get(k) == b.get(k) for k in keys)
 
 
