@@ -54,7 +54,7 @@ def save_model(
 
 def build_from_payload(payload: dict, vocab: Vocab) -> Baseline:
     cfg = build(ModelConfig, payload["model_config"], "model", "model file")
-    sizes = (len(vocab.words), len(vocab.pos), len(vocab.ner), len(vocab.labels))
+    sizes = vocab.sizes
     if payload["kind"] == "baseline":
         return Baseline(cfg, *sizes, pooling_l2_weight=payload["pooling_l2"])
     if payload["kind"] == "teacher":

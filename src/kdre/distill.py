@@ -81,10 +81,7 @@ def run_student(
     model = Student(
         params.model,
         scfg,
-        len(v.words),
-        len(v.pos),
-        len(v.ner),
-        len(v.labels),
+        *v.sizes,
         params.train.pooling_l2,
         vectors,
     )

@@ -148,10 +148,7 @@ def run_baseline(
     vectors, coverage = word_vectors(params, prep.vocab, vectors_path)
     model = Baseline(
         params.model,
-        len(prep.vocab.words),
-        len(prep.vocab.pos),
-        len(prep.vocab.ner),
-        len(prep.vocab.labels),
+        *prep.vocab.sizes,
         params.train.pooling_l2,
         vectors,
     )
@@ -202,10 +199,7 @@ def run_teacher(
         tcfg,
         params.gamma,
         params.gamma_scalar,
-        len(prep.vocab.words),
-        len(prep.vocab.pos),
-        len(prep.vocab.ner),
-        len(prep.vocab.labels),
+        *prep.vocab.sizes,
         prep.vocab.na_id,
         params.train.pooling_l2,
         vectors,

@@ -38,6 +38,11 @@ class Vocab:
         self.label_index = {w: i for i, w in enumerate(self.labels)}
 
     @property
+    def sizes(self) -> tuple[int, int, int, int]:
+        """(words, POS tags, NER tags, labels): what every model's constructor needs."""
+        return len(self.words), len(self.pos), len(self.ner), len(self.labels)
+
+    @property
     def na_id(self) -> int:
         return self.label_index[self.na_label]
 
