@@ -22,11 +22,13 @@ repro: setup
 
 # The run matrix of the report: seeds × {Teacher/Student-S, -V, -R} (each run also trains or
 # restores its C-GCN baseline) and the paper's Table 4 ablations of Student-R. DVC queues one
-# experiment per cell, runs JOBS at a time (1 torch thread each: two 2-thread jobs on 2 cores
-# collapse), and its run cache makes any finished cell free when the matrix is run again.
+# experiment per cell and runs JOBS at a time with THREADS torch threads each (JOBS × THREADS ≤
+# cores: two 2-thread jobs on 2 cores collapse). DVC's run cache makes a finished cell free when
+# the matrix is run again; with THREADS=2 the cells of the default run are restored, not rerun.
 SEEDS ?= 1,2,3
 JOBS ?= 2
-Q = dvc exp run --queue -S 'seed=$(SEEDS)' -S train.threads=1
+THREADS ?= 1
+Q = dvc exp run --queue -S 'seed=$(SEEDS)' -S train.threads=$(THREADS)
 matrix: setup
 	. $(BIN)/activate && \
 	$(Q) -S 'gamma=scalar,vector,relation' && \
