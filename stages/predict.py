@@ -52,7 +52,8 @@ def predict(
         bool, typer.Option(help="Write an error record for a bad line instead of stopping.")
     ] = False,
     spacy_model: Annotated[
-        str | None, typer.Option(help="spaCy pipeline; the parse stage's default when omitted.")
+        str | None,
+        typer.Option(help="spaCy pipeline; default: the one the model was trained on."),
     ] = None,
 ) -> None:
     """Predict relations for new sentences.

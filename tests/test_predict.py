@@ -142,3 +142,10 @@ def test_tsv_round_trip_matches_the_parsed_pipeline(model_file, tiny_parsed, tmp
     assert json.loads(scored.stdout)["f1"] == pytest.approx(expected.score.f1, abs=1e-9)
     lines = (tmp_path / "pred.txt").read_text().splitlines()
     assert [x.split("\t")[1] for x in lines] == expected.pred
+
+
+def test_model_file_records_its_spacy_pipeline(model_file, tmp_path):
+    m = kdre.load_model(model_file)
+    assert m.payload["spacy_model"] == tiny_params().parse.spacy_model
+    assert m.spacy_model == m.payload["spacy_model"]
+    assert kdre.load_model(model_file, spacy_model="other_pipeline").spacy_model == "other_pipeline"

@@ -14,7 +14,7 @@ from kdre.config import Params
 from kdre.data import Encoded
 from kdre.errors import InputError
 from kdre.models.student import Student
-from kdre.runs import prepare, score_splits, train_and_report, word_vectors
+from kdre.runs import parser_of, prepare, score_splits, train_and_report, word_vectors
 from kdre.training import seed_everything
 from kdre.vocab import Vocab
 
@@ -89,7 +89,7 @@ def run_student(
     metrics.update(score_splits(model, prep, params.train.batch_size * 2))
     if coverage is not None:
         metrics["embedding_coverage"] = round(coverage, 4)
-    extra = {"student": {"config": asdict(scfg)}}
+    extra = {"student": {"config": asdict(scfg)}, **parser_of(params)}
     save_model(model_path, model.cpu(), v, params.model, prep.spec.name, extra)
     metrics["wall_seconds"] = round(time.perf_counter() - start, 1)
     return metrics, result.history

@@ -80,7 +80,8 @@ class RelationExtractor:
             )
         self.table = checkpoint.pattern_table_of(self.payload)
         self.prune_k = self.payload["model_config"]["prune_k"]
-        self.spacy_model = spacy_model or parsing.DEFAULT_MODEL
+        # The pipeline the model was trained on, unless the caller overrides it.
+        self.spacy_model = spacy_model or self.payload.get("spacy_model") or parsing.DEFAULT_MODEL
         self.device = torch.device(device)
         self.model.to(self.device)
         self._nlp = None

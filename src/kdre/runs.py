@@ -92,6 +92,13 @@ def word_vectors(
     return init_matrix(table, vocab, params.model.emb_dim, params.seed, cfg.rescale)
 
 
+def parser_of(params: Params) -> dict:
+    """The spaCy pipeline the training text went through, saved in the model file so that
+    `kdre predict` parses new text the same way; None when TACRED keeps Stanford's annotations."""
+    used = params.dataset.name == "semeval" or params.parse.reparse
+    return {"spacy_model": params.parse.spacy_model if used else None}
+
+
 def summary(score: scoring.Score) -> dict:
     return {"f1": score.f1, "precision": score.precision, "recall": score.recall}
 
@@ -156,7 +163,7 @@ def run_baseline(
     metrics.update(score_splits(model, prep, params.train.batch_size * 2))
     if coverage is not None:
         metrics["embedding_coverage"] = round(coverage, 4)
-    save_model(model_path, model.cpu(), prep.vocab, params.model, prep.spec.name)
+    save_model(model_path, model.cpu(), prep.vocab, params.model, prep.spec.name, parser_of(params))
     metrics["wall_seconds"] = round(time.perf_counter() - start, 1)
     return metrics, result.history
 
@@ -235,7 +242,14 @@ def run_teacher(
             "pattern_table": table.to_dict(),
         }
     }
-    save_model(model_path, model.cpu(), prep.vocab, params.model, prep.spec.name, teacher_meta)
+    save_model(
+        model_path,
+        model.cpu(),
+        prep.vocab,
+        params.model,
+        prep.spec.name,
+        {**teacher_meta, **parser_of(params)},
+    )
     metrics["wall_seconds"] = round(time.perf_counter() - start, 1)
     return metrics, result.history
 
