@@ -142,6 +142,23 @@ def test_word_dropout_only_replaces_real_words():
     assert 1 not in clean.words.tolist()[0]
 
 
+def test_entity_masking_switch(tiny_parsed):
+    from kdre.vocab import build_vocab, obj_mask, subj_mask
+
+    train = read_split(tiny_parsed / "train.parquet")
+    row = train.iloc[0].to_dict()
+    masked = build_vocab(train, ["Other"], "Other")
+    plain = build_vocab(train, ["Other"], "Other", entity_masking=False)
+    subj_word = row["tokens"][row["subj_start"]]
+    assert subj_mask(row["subj_type"]) in masked.words and obj_mask(row["obj_type"]) in masked.words
+    assert not any(w.startswith(("SUBJ-", "OBJ-")) for w in plain.words)
+    ids = plain.masked_word_ids(row)
+    assert ids == plain.word_ids(row["tokens"]) and ids[row["subj_start"]] != 1
+    assert plain.words[ids[row["subj_start"]]] == subj_word
+    masked_ids = masked.masked_word_ids(row)
+    assert masked.words[masked_ids[row["subj_start"]]] == subj_mask(row["subj_type"])
+
+
 def test_same_seed_same_metrics(tiny_parsed, tmp_path):
     params = tiny_params()
     first, hist1 = run_baseline(params, tiny_parsed, tmp_path / "a.pt", progress=False)

@@ -49,6 +49,7 @@ def prepare(params: Params, parsed_dir: Path | str, vocab: Vocab | None = None) 
             spec.na_label,
             params.model.min_freq,
             params.model.lower,
+            params.model.entity_masking,
         )
     elif vocab.labels != list(spec.labels):
         raise InputError(f"the model's label set is not the {spec.name} label set")

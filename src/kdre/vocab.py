@@ -30,6 +30,7 @@ class Vocab:
     labels: list[str]
     na_label: str
     lower: bool = False
+    entity_masking: bool = True
 
     def __post_init__(self) -> None:
         self.word_index = {w: i for i, w in enumerate(self.words)}
@@ -55,8 +56,11 @@ class Vocab:
     def masked_word_ids(self, row) -> list[int]:
         """Word ids with entity masking: subject tokens → SUBJ-<type>, object → OBJ-<type>.
 
-        Unseen types map to UNK, as an unseen word would."""
+        Unseen types map to UNK, as an unseen word would. Without entity masking the entity
+        words are looked up like any other word."""
         ids = self.word_ids(row["tokens"])
+        if not self.entity_masking:
+            return ids
         subj = self.word_index.get(subj_mask(row["subj_type"]), UNK_ID)
         obj = self.word_index.get(obj_mask(row["obj_type"]), UNK_ID)
         ids[row["subj_start"] : row["subj_end"] + 1] = [subj] * (
@@ -77,19 +81,27 @@ class Vocab:
 
 
 def build_vocab(
-    train: pd.DataFrame, labels: list[str], na_label: str, min_freq: int = 1, lower: bool = False
+    train: pd.DataFrame,
+    labels: list[str],
+    na_label: str,
+    min_freq: int = 1,
+    lower: bool = False,
+    entity_masking: bool = True,
 ) -> Vocab:
-    """Words of the training split (entity spans excluded: they are masked), most frequent first."""
+    """Words of the training split, most frequent first; with entity masking the entity spans
+    are not counted (they are replaced by SUBJ-/OBJ-<type> tokens)."""
     counts: Counter[str] = Counter()
     masks: set[str] = set()
     for row in train.to_dict("records"):
-        spans = set(range(row["subj_start"], row["subj_end"] + 1))
-        spans |= set(range(row["obj_start"], row["obj_end"] + 1))
+        spans: set[int] = set()
+        if entity_masking:
+            spans = set(range(row["subj_start"], row["subj_end"] + 1))
+            spans |= set(range(row["obj_start"], row["obj_end"] + 1))
+            masks.add(subj_mask(row["subj_type"]))
+            masks.add(obj_mask(row["obj_type"]))
         for i, tok in enumerate(row["tokens"]):
             if i not in spans:
                 counts[tok.lower() if lower else tok] += 1
-        masks.add(subj_mask(row["subj_type"]))
-        masks.add(obj_mask(row["obj_type"]))
     words = [w for w, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c >= min_freq]
     words = [w for w in words if w not in masks]
     pos = sorted({t for tags in train["pos"] for t in tags})
@@ -101,4 +113,5 @@ def build_vocab(
         labels=list(labels),
         na_label=na_label,
         lower=lower,
+        entity_masking=entity_masking,
     )
