@@ -79,3 +79,59 @@ def test_plot_and_empty_report(tmp_path):
     assert (tmp_path / "f.png").stat().st_size > 1000
     empty, skipped = collect([Run("x", params(train={"epochs": 3}), metrics(1, 1, 1))], BASE)
     assert "No finished runs" in markdown(summarise(empty), empty, skipped, "")
+
+
+def test_report_command_reads_experiment_refs_from_git(tmp_path):
+    """`kdre report` in a git repo: the workspace plus one commit under refs/exps/ (as DVC
+    stores experiments); a ref of another setup is listed as left out."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+    from conftest import REPO
+
+    def git(*args):
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+        )
+
+    def write_run(p, m):
+        (tmp_path / "params.yaml").write_text(yaml.safe_dump(p))
+        (tmp_path / "metrics").mkdir(exist_ok=True)
+        for stem, content in m.items():
+            (tmp_path / "metrics" / f"{stem}.json").write_text(json.dumps(content))
+
+    git("init", "-q")
+    write_run(params(seed=2), metrics(74, 73, 76))
+    git("add", "-A")
+    git("commit", "-qm", "seed 2")
+    sha = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True
+    ).stdout.strip()
+    git("update-ref", "refs/exps/ab/cdef0123456789/lucky-seed", sha)
+    write_run(params(seed=2, train={"epochs": 9}), metrics(1, 1, 1))
+    git("commit", "-qam", "other setup")
+    other = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True
+    ).stdout.strip()
+    git("update-ref", "refs/exps/ab/cdef0123456789/other-setup", other)
+    git("update-ref", "refs/exps/exec/EXEC_HEAD", other)  # DVC-internal: never a run
+    write_run(params(seed=1), metrics(70, 71, 72))  # the workspace
+    done = subprocess.run(
+        [sys.executable, "-m", "stages.cli", "report"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "reports/results.md").read_text()
+    assert "| Student-S | 2 | 74.00 ± 2.83 |" in text
+    assert "lucky-seed" in text and "Left out (1)" in text and "other-setup" in text
+    assert (tmp_path / "reports/f1_by_model.png").exists()
+    assert len((tmp_path / "reports/results.csv").read_text().splitlines()) == 1 + 6
