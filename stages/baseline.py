@@ -25,6 +25,9 @@ def baseline(
     vectors: Annotated[
         Path, typer.Option(help="Word-vector table of the embed stage (unused when random).")
     ] = Path("data/embeddings/vectors.parquet"),
+    contextual: Annotated[
+        Path, typer.Option(help="Cached contextual vectors of the embed stage (if enabled).")
+    ] = Path("data/embeddings/contextual"),
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
 ) -> None:
     """Train the C-GCN baseline and keep the checkpoint with the best dev F1.
@@ -40,7 +43,7 @@ def baseline(
     selected on dev.
     """
     cfg = load_params(params)
-    result, rows = run_baseline(cfg, parsed, model, progress, vectors)
+    result, rows = run_baseline(cfg, parsed, model, progress, vectors, contextual)
     write_json(metrics, result)
     write_history(history, rows)
     typer.echo(

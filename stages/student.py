@@ -28,6 +28,9 @@ def student(
     vectors: Annotated[
         Path, typer.Option(help="Word-vector table of the embed stage (unused when random).")
     ] = Path("data/embeddings/vectors.parquet"),
+    contextual: Annotated[
+        Path, typer.Option(help="Cached contextual vectors of the embed stage (if enabled).")
+    ] = Path("data/embeddings/contextual"),
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
 ) -> None:
     """Train the student: F(h_base) + F(h_maa), loss (1−λ_kd)·L_GT + λ_kd·(L_KD + λ_ht·L_HT).
@@ -43,7 +46,7 @@ def student(
     Writes MODEL (self-contained), METRICS (dev/test P/R/F1, official scorer) and HISTORY.
     """
     cfg = load_params(params)
-    result, rows = run_student(cfg, parsed, soft_labels, model, progress, vectors)
+    result, rows = run_student(cfg, parsed, soft_labels, model, progress, vectors, contextual)
     write_json(metrics, result)
     write_history(history, rows)
     typer.echo(

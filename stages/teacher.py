@@ -32,6 +32,9 @@ def teacher(
     vectors: Annotated[
         Path, typer.Option(help="Word-vector table of the embed stage (unused when random).")
     ] = Path("data/embeddings/vectors.parquet"),
+    contextual: Annotated[
+        Path, typer.Option(help="Cached contextual vectors of the embed stage (if enabled).")
+    ] = Path("data/embeddings/contextual"),
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
 ) -> None:
     """Train a teacher with soft type constraints and write the soft labels of the training set.
@@ -48,7 +51,9 @@ def teacher(
     dev/test scores use the gold label: they are stored as dev_leaky/test_leaky, never results.
     """
     cfg = load_params(params)
-    result, rows = run_teacher(cfg, parsed, graph, baseline, model, soft_labels, progress, vectors)
+    result, rows = run_teacher(
+        cfg, parsed, graph, baseline, model, soft_labels, progress, vectors, contextual
+    )
     write_json(metrics, result)
     write_history(history, rows)
     key = "dev_leaky" if "dev_leaky" in result else "dev"
