@@ -9,7 +9,14 @@ import typer
 
 from kdre.config import load_params
 from kdre.distill import run_student
-from stages.common import write_history, write_json
+from stages.common import (
+    CONTEXTUAL,
+    VECTORS,
+    ContextualOption,
+    VectorsOption,
+    write_history,
+    write_json,
+)
 
 
 def student(
@@ -25,12 +32,8 @@ def student(
     history: Annotated[Path, typer.Option(help="Per-epoch CSV.")] = Path(
         "metrics/student_history.csv"
     ),
-    vectors: Annotated[
-        Path, typer.Option(help="Word-vector table of the embed stage (unused when random).")
-    ] = Path("data/embeddings/vectors.parquet"),
-    contextual: Annotated[
-        Path, typer.Option(help="Cached contextual vectors of the embed stage (if enabled).")
-    ] = Path("data/embeddings/contextual"),
+    vectors: VectorsOption = VECTORS,
+    contextual: ContextualOption = CONTEXTUAL,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
 ) -> None:
     """Train the student: F(h_base) + F(h_maa), loss (1−λ_kd)·L_GT + λ_kd·(L_KD + λ_ht·L_HT).

@@ -167,6 +167,18 @@ def build_table(source: str, path: str, wanted: Iterable[str]) -> WordTable:
     raise InputError(f"embeddings.source must be one of {list(SOURCES)}, got {source!r}")
 
 
+def _write_atomic(arrow: pa.Table, path: Path) -> None:
+    """Temp file in the same folder, then rename: a crash never leaves half a parquet."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    try:
+        pq.write_table(arrow, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
 def save_table(table: WordTable, path: Path | str) -> None:
     """Parquet of (word, vector); written to a temp file and renamed, never half-written."""
     path = Path(path)
@@ -176,14 +188,7 @@ def save_table(table: WordTable, path: Path | str) -> None:
     vectors = pa.FixedSizeListArray.from_arrays(flat, dim) if dim else pa.nulls(0)
     arrow = pa.table({"word": pa.array(table.words, pa.string()), "vector": vectors})
     arrow = arrow.replace_schema_metadata({"source": table.source, "dim": str(dim)})
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    try:
-        pq.write_table(arrow, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    _write_atomic(arrow, path)
 
 
 def load_table(path: Path | str) -> WordTable:
@@ -262,14 +267,7 @@ def save_contextual(path: Path | str, ids: list[str], features: list[np.ndarray]
             "features": pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(flat)),
         }
     ).replace_schema_metadata({"dim": str(dim)})
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    try:
-        pq.write_table(arrow, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    _write_atomic(arrow, path)
 
 
 def load_contextual(path: Path | str) -> dict[str, np.ndarray]:
