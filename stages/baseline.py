@@ -9,7 +9,14 @@ import typer
 
 from kdre.config import load_params
 from kdre.runs import run_baseline
-from stages.common import write_history, write_json
+from stages.common import (
+    CONTEXTUAL,
+    VECTORS,
+    ContextualOption,
+    VectorsOption,
+    write_history,
+    write_json,
+)
 
 
 def baseline(
@@ -22,9 +29,8 @@ def baseline(
     history: Annotated[Path, typer.Option(help="Per-epoch CSV.")] = Path(
         "metrics/baseline_history.csv"
     ),
-    vectors: Annotated[
-        Path, typer.Option(help="Word-vector table of the embed stage (unused when random).")
-    ] = Path("data/embeddings/vectors.parquet"),
+    vectors: VectorsOption = VECTORS,
+    contextual: ContextualOption = CONTEXTUAL,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
 ) -> None:
     """Train the C-GCN baseline and keep the checkpoint with the best dev F1.
@@ -40,7 +46,7 @@ def baseline(
     selected on dev.
     """
     cfg = load_params(params)
-    result, rows = run_baseline(cfg, parsed, model, progress, vectors)
+    result, rows = run_baseline(cfg, parsed, model, progress, vectors, contextual)
     write_json(metrics, result)
     write_history(history, rows)
     typer.echo(

@@ -6,6 +6,19 @@ import csv
 import json
 import os
 from pathlib import Path
+from typing import Annotated
+
+import typer
+
+# Inputs every training stage reads from the embed stage.
+VectorsOption = Annotated[
+    Path, typer.Option(help="Word-vector table of the embed stage (unused when random).")
+]
+ContextualOption = Annotated[
+    Path, typer.Option(help="Cached contextual vectors of the embed stage (if enabled).")
+]
+VECTORS = Path("data/embeddings/vectors.parquet")
+CONTEXTUAL = Path("data/embeddings/contextual")
 
 
 def write_json(path: Path, data: dict) -> None:

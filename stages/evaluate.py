@@ -34,6 +34,9 @@ def evaluate(
     plots_dir: Annotated[Path, typer.Option("--plots", help="Folder for PNG/CSV plots.")] = Path(
         "plots"
     ),
+    contextual: Annotated[
+        Path, typer.Option(help="Cached contextual vectors (models trained with them).")
+    ] = Path("data/embeddings/contextual"),
 ) -> None:
     """Score the three models on test with the dataset's official scorer and compare them.
 
@@ -51,7 +54,10 @@ def evaluate(
     test = read_split(parsed / "test.parquet")
     source = str(parsed / "test.parquet")
     results = {
-        name: predict_file(name, models / f"{name}.pt", test, spec.name, source) for name in MODELS
+        name: predict_file(
+            name, models / f"{name}.pt", test, spec.name, source, contextual / "test.parquet"
+        )
+        for name in MODELS
     }
     out: dict[str, float] = {}
     predictions.mkdir(parents=True, exist_ok=True)

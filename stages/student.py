@@ -9,7 +9,14 @@ import typer
 
 from kdre.config import load_params
 from kdre.distill import run_student
-from stages.common import write_history, write_json
+from stages.common import (
+    CONTEXTUAL,
+    VECTORS,
+    ContextualOption,
+    VectorsOption,
+    write_history,
+    write_json,
+)
 
 
 def student(
@@ -25,9 +32,8 @@ def student(
     history: Annotated[Path, typer.Option(help="Per-epoch CSV.")] = Path(
         "metrics/student_history.csv"
     ),
-    vectors: Annotated[
-        Path, typer.Option(help="Word-vector table of the embed stage (unused when random).")
-    ] = Path("data/embeddings/vectors.parquet"),
+    vectors: VectorsOption = VECTORS,
+    contextual: ContextualOption = CONTEXTUAL,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
 ) -> None:
     """Train the student: F(h_base) + F(h_maa), loss (1−λ_kd)·L_GT + λ_kd·(L_KD + λ_ht·L_HT).
@@ -43,7 +49,7 @@ def student(
     Writes MODEL (self-contained), METRICS (dev/test P/R/F1, official scorer) and HISTORY.
     """
     cfg = load_params(params)
-    result, rows = run_student(cfg, parsed, soft_labels, model, progress, vectors)
+    result, rows = run_student(cfg, parsed, soft_labels, model, progress, vectors, contextual)
     write_json(metrics, result)
     write_history(history, rows)
     typer.echo(

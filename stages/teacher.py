@@ -9,7 +9,14 @@ import typer
 
 from kdre.config import load_params
 from kdre.runs import run_teacher
-from stages.common import write_history, write_json
+from stages.common import (
+    CONTEXTUAL,
+    VECTORS,
+    ContextualOption,
+    VectorsOption,
+    write_history,
+    write_json,
+)
 
 
 def teacher(
@@ -29,9 +36,8 @@ def teacher(
     history: Annotated[Path, typer.Option(help="Per-epoch CSV.")] = Path(
         "metrics/teacher_history.csv"
     ),
-    vectors: Annotated[
-        Path, typer.Option(help="Word-vector table of the embed stage (unused when random).")
-    ] = Path("data/embeddings/vectors.parquet"),
+    vectors: VectorsOption = VECTORS,
+    contextual: ContextualOption = CONTEXTUAL,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
 ) -> None:
     """Train a teacher with soft type constraints and write the soft labels of the training set.
@@ -48,7 +54,9 @@ def teacher(
     dev/test scores use the gold label: they are stored as dev_leaky/test_leaky, never results.
     """
     cfg = load_params(params)
-    result, rows = run_teacher(cfg, parsed, graph, baseline, model, soft_labels, progress, vectors)
+    result, rows = run_teacher(
+        cfg, parsed, graph, baseline, model, soft_labels, progress, vectors, contextual
+    )
     write_json(metrics, result)
     write_history(history, rows)
     key = "dev_leaky" if "dev_leaky" in result else "dev"

@@ -46,6 +46,7 @@ def test_rows_are_named_by_gamma_and_ablation_and_deduplicated():
         ),
         Run("e", params(seed=1, student__kd=False), metrics(70, 71, 69)),
         Run("old", params(train={"epochs": 100}), metrics(1, 1, 1)),
+        Run("before-new-key", {**params(seed=3), "new_key": None}, metrics(71, 72, 73)),
     ]
     rows, skipped = collect(runs, BASE)
     assert skipped == ["old"]
@@ -59,16 +60,16 @@ def test_rows_are_named_by_gamma_and_ablation_and_deduplicated():
         "Student −KD",
     }
     # the baseline of seed 1 appears in four runs but counts once
-    assert len(rows[rows["model"] == "C-GCN"]) == 2
+    assert len(rows[rows["model"] == "C-GCN"]) == 3
     assert "Teacher-R" not in models  # leaky: scored with the gold label
     summary = summarise(rows)
-    assert summary.loc["C-GCN", "test_f1_mean"] == pytest.approx(72.0)
-    assert summary.loc["C-GCN", "test_f1_std"] == pytest.approx(2.828427, rel=1e-5)
-    assert summary.loc["Student-S", "delta_vs_cgcn"] == pytest.approx(2.0)
+    assert summary.loc["C-GCN", "test_f1_mean"] == pytest.approx(215 / 3)
+    assert summary.loc["C-GCN", "test_f1_std"] == pytest.approx(2.081666, rel=1e-5)
+    assert summary.loc["Student-S", "delta_vs_cgcn"] == pytest.approx(221 / 3 - 215 / 3)
     assert summary.loc["Student-S", "p_value_max"] == pytest.approx(0.2)
     assert summary.loc["Student-R", "paper_f1"] == 86.8
     text = markdown(summary, rows, skipped, "a note")
-    assert "| Student-S | 2 | 74.00 ± 2.83 |" in text
+    assert "| Student-S | 3 | 73.67 ± 2.08 |" in text
     assert "| Student-R −HT | 1 | 73.00 ± – | -2.00 | -1.2 |" in text
     assert "old" in text and "a note" in text
 

@@ -86,6 +86,9 @@ class ModelConfig:
     # SUBJ-/OBJ-<type> in place of the entity words (C-GCN convention). On SemEval most types
     # are O, so masking hides the nominals themselves, the strongest cue there.
     entity_masking: bool = True
+    # Width of frozen contextual vectors fed beside the embeddings; set from
+    # embeddings.contextual by load_params, never by hand.
+    ctx_dim: int = 0
 
     def check(self, source: str) -> None:
         for key in ("input_dropout", "rnn_dropout", "gcn_dropout", "word_dropout"):
@@ -98,6 +101,9 @@ class ModelConfig:
                 raise InputError(f"model.{key} must be >= 1, got {getattr(self, key)}", source)
 
 
+CONTEXTUAL_DIM = {"minilm": 384}
+
+
 @dataclass(frozen=True)
 class EmbeddingsConfig:
     """Word vectors: random init, an offline package (GloVe 6B 50-d, MiniLM's input table),
@@ -106,12 +112,18 @@ class EmbeddingsConfig:
     source: str = "random"
     path: str = ""
     rescale: bool = True
+    contextual: str = "none"
 
     def check(self, source: str) -> None:
         sources = ["random", "glove-6b-50d", "file", "minilm-static"]
         if self.source not in sources:
             raise InputError(
                 f"embeddings.source must be one of {sources}, got {self.source!r}", source
+            )
+        if self.contextual not in ("none", "minilm"):
+            raise InputError(
+                f"embeddings.contextual must be one of ['none', 'minilm'], got {self.contextual!r}",
+                source,
             )
         if self.source == "file" and not self.path:
             raise InputError("embeddings.source is 'file' but embeddings.path is empty", source)
@@ -315,4 +327,11 @@ def load_params(path: Path | str = "params.yaml") -> Params:
         raise InputError(
             f"invalid YAML: {err}", path, None if mark is None else mark.line + 1
         ) from None
-    return build(Params, raw or {}, "", str(path))
+    params = build(Params, raw or {}, "", str(path))
+    if "ctx_dim" in ((raw or {}).get("model") or {}):
+        raise InputError("model.ctx_dim is derived from embeddings.contextual; remove it", path)
+    if params.embeddings.contextual == "minilm":
+        params = dataclasses.replace(
+            params, model=dataclasses.replace(params.model, ctx_dim=CONTEXTUAL_DIM["minilm"])
+        )
+    return params

@@ -34,6 +34,7 @@ class Encoded:
     subj_types: list[str]
     obj_types: list[str]
     extra: dict[str, np.ndarray] = field(default_factory=dict)  # (N, ...) per-example arrays
+    ctx: list[np.ndarray] | None = None  # frozen contextual vectors, (n_tokens, d) per example
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -94,6 +95,7 @@ class Batch:
     adj: torch.Tensor  # (B, L, L) symmetric 0/1 adjacency of the pruned tree
     labels: torch.Tensor  # (B,)
     extra: dict[str, torch.Tensor]
+    ctx: torch.Tensor | None = None  # (B, L, d) float32, zeros on padding
 
     def to(self, device: torch.device) -> Batch:
         if device.type == "cpu":
@@ -101,10 +103,11 @@ class Batch:
         moved = {
             f.name: getattr(self, f.name).to(device)
             for f in fields(self)
-            if f.name not in ("index", "lengths", "extra")
+            if f.name not in ("index", "lengths", "extra", "ctx")
         }
         extra = {k: v.to(device) for k, v in self.extra.items()}
-        return Batch(**moved, index=self.index, lengths=self.lengths, extra=extra)
+        ctx = None if self.ctx is None else self.ctx.to(device)
+        return Batch(**moved, index=self.index, lengths=self.lengths, extra=extra, ctx=ctx)
 
     @property
     def subj_mask(self) -> torch.Tensor:
@@ -153,7 +156,15 @@ def collate(
         adj=torch.from_numpy(adj),
         labels=torch.from_numpy(data.labels[index]),
         extra={k: torch.from_numpy(v[index]) for k, v in data.extra.items()},
+        ctx=None if data.ctx is None else _pad_ctx(data.ctx, index, length),
     )
+
+
+def _pad_ctx(ctx: list[np.ndarray], index: np.ndarray, length: int) -> torch.Tensor:
+    out = np.zeros((len(index), length, ctx[index[0]].shape[1]), dtype=np.float32)
+    for b, i in enumerate(index):
+        out[b, : len(ctx[i])] = ctx[i]
+    return torch.from_numpy(out)
 
 
 def batch_order(

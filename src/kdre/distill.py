@@ -68,12 +68,13 @@ def run_student(
     model_path: Path | str,
     progress: bool = True,
     vectors_path: Path | str | None = None,
+    contextual_dir: Path | str | None = None,
 ):
     """Train the student (knowledge distillation unless ``student.kd`` is false)."""
     start = time.perf_counter()
     seed_everything(params.seed)
     scfg = params.student
-    prep = prepare(params, parsed_dir)
+    prep = prepare(params, parsed_dir, contextual_dir=contextual_dir)
     if scfg.kd:
         attach_soft_labels(soft_labels_path, prep.splits["train"], prep.vocab)
     vectors, coverage = word_vectors(params, prep.vocab, vectors_path)

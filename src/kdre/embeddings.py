@@ -167,6 +167,18 @@ def build_table(source: str, path: str, wanted: Iterable[str]) -> WordTable:
     raise InputError(f"embeddings.source must be one of {list(SOURCES)}, got {source!r}")
 
 
+def _write_atomic(arrow: pa.Table, path: Path) -> None:
+    """Temp file in the same folder, then rename: a crash never leaves half a parquet."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    try:
+        pq.write_table(arrow, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
 def save_table(table: WordTable, path: Path | str) -> None:
     """Parquet of (word, vector); written to a temp file and renamed, never half-written."""
     path = Path(path)
@@ -176,14 +188,7 @@ def save_table(table: WordTable, path: Path | str) -> None:
     vectors = pa.FixedSizeListArray.from_arrays(flat, dim) if dim else pa.nulls(0)
     arrow = pa.table({"word": pa.array(table.words, pa.string()), "vector": vectors})
     arrow = arrow.replace_schema_metadata({"source": table.source, "dim": str(dim)})
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    try:
-        pq.write_table(arrow, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    _write_atomic(arrow, path)
 
 
 def load_table(path: Path | str) -> WordTable:
@@ -237,3 +242,43 @@ def init_matrix(
             matrix[i, : table.dim] = vectors[row]
             found += 1
     return torch.from_numpy(matrix), found / max(len(words), 1)
+
+
+def save_contextual(path: Path | str, ids: list[str], features: list[np.ndarray]) -> None:
+    """One row per example: id, token count and its (n_tokens × d) vectors as float16, flat.
+
+    float16 halves a cache that training reads once; the vectors are frozen inputs, and their
+    rounding error (~1e-3 relative) is far below the input dropout the encoder applies.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    dim = features[0].shape[1] if features else 0
+    counts = np.asarray([len(f) for f in features], dtype=np.int32)
+    offsets = np.concatenate([[0], np.cumsum(counts.astype(np.int64) * dim)])
+    flat = (
+        np.concatenate([f.reshape(-1) for f in features]).astype(np.float16)
+        if features
+        else np.zeros(0, np.float16)
+    )
+    arrow = pa.table(
+        {
+            "id": pa.array(ids, pa.string()),
+            "n_tokens": pa.array(counts),
+            "features": pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(flat)),
+        }
+    ).replace_schema_metadata({"dim": str(dim)})
+    _write_atomic(arrow, path)
+
+
+def load_contextual(path: Path | str) -> dict[str, np.ndarray]:
+    """id → (n_tokens × d) float32 vectors, as written by `save_contextual`."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("contextual vectors not found; run the embed stage first", path)
+    arrow = pq.read_table(path)
+    dim = int((arrow.schema.metadata or {}).get(b"dim", b"0"))
+    column = arrow.column("features").combine_chunks()
+    flat = column.values.to_numpy(zero_copy_only=False).astype(np.float32)
+    offsets = column.offsets.to_numpy()
+    ids = [str(x) for x in arrow.column("id").to_pylist()]
+    return {rid: flat[offsets[i] : offsets[i + 1]].reshape(-1, dim) for i, rid in enumerate(ids)}

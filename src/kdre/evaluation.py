@@ -15,6 +15,7 @@ from kdre.data import encode
 from kdre.datasets import get_spec
 from kdre.errors import InputError
 from kdre.models.teacher import PATTERN_KEY
+from kdre.runs import attach_contextual
 from kdre.training import predict_logits
 
 
@@ -29,13 +30,24 @@ class Predictions:
 
 
 def predict_file(
-    name: str, model_path: Path | str, split: pd.DataFrame, dataset: str, source: str
+    name: str,
+    model_path: Path | str,
+    split: pd.DataFrame,
+    dataset: str,
+    source: str,
+    contextual_path: Path | str | None = None,
 ) -> Predictions:
-    """Load a model file, predict a parsed split, score it with the dataset's official metric."""
+    """Load a model file, predict a parsed split, score it with the dataset's official metric.
+
+    A model trained with contextual vectors reads the split's cache at ``contextual_path``."""
     model, vocab, payload = load_model(model_path)
     if payload["dataset"] != dataset:
         raise InputError(f"model was trained on {payload['dataset']}, not {dataset}", model_path)
     data = encode(split, vocab, payload["model_config"]["prune_k"], source)
+    if payload["model_config"].get("ctx_dim"):
+        if contextual_path is None:
+            raise InputError("this model needs contextual vectors", model_path)
+        attach_contextual(data, contextual_path)
     leaky = False
     table = pattern_table_of(payload)
     if table is not None:

@@ -85,6 +85,16 @@ class RelationExtractor:
         self.device = torch.device(device)
         self.model.to(self.device)
         self._nlp = None
+        self._featurizer = None
+
+    @property
+    def featurizer(self):
+        """Frozen MiniLM, loaded on first use, for models trained with contextual vectors."""
+        if self._featurizer is None:
+            from kdre.minilm import WordFeaturizer
+
+            self._featurizer = WordFeaturizer(str(self.device))
+        return self._featurizer
 
     @property
     def nlp(self):
@@ -195,7 +205,10 @@ class RelationExtractor:
     def predict_parsed(self, parsed: Sequence[_Parsed], top_k: int = 3) -> list[Prediction]:
         if not parsed:
             return []
-        data = encode(self._frame(parsed), self.vocab, self.prune_k, "input")
+        frame = self._frame(parsed)
+        data = encode(frame, self.vocab, self.prune_k, "input")
+        if self.payload["model_config"].get("ctx_dim"):
+            data.ctx = self.featurizer([list(t) for t in frame["tokens"]])
         if self.table is not None:
             data.extra[PATTERN_KEY] = self.table.lookup(data.subj_types, data.obj_types)
         logits = predict_logits(self.model, data, 64, self.device)["final"]

@@ -78,9 +78,12 @@ def ablations(params: dict) -> list[str]:
 
 
 def same_setup(run: Run, reference: dict) -> bool:
-    """True when ``run`` differs from the reference params only in swept or execution keys."""
+    """True when ``run`` differs from the reference params only in swept or execution keys.
+
+    Keys present on one side only are skipped: a key added to params.yaml later (with a
+    default that keeps the old behaviour) must not orphan the runs made before it."""
     a, b = flatten(run.params), flatten(reference)
-    keys = (set(a) | set(b)) - set(SWEPT) - set(EXECUTION)
+    keys = (set(a) & set(b)) - set(SWEPT) - set(EXECUTION)
     return all(a.get(k) == b.get(k) for k in keys)
 
 

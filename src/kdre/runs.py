@@ -21,7 +21,7 @@ from kdre.config import Params
 from kdre.data import Encoded, encode
 from kdre.datasets import get_spec
 from kdre.datasets.base import DatasetSpec
-from kdre.embeddings import init_matrix, load_table
+from kdre.embeddings import init_matrix, load_contextual, load_table
 from kdre.errors import InputError
 from kdre.graph import PatternTable
 from kdre.models.baseline import Baseline
@@ -38,8 +38,32 @@ class Prepared:
     splits: dict[str, Encoded]
 
 
-def prepare(params: Params, parsed_dir: Path | str, vocab: Vocab | None = None) -> Prepared:
-    """Read the parsed splits and encode them with ``vocab`` (built from train when None)."""
+def attach_contextual(data: Encoded, path: Path | str) -> None:
+    """Give each example its cached contextual vectors, checked token for token."""
+    table = load_contextual(path)
+    ctx = []
+    for rid, length in zip(data.ids, data.lengths, strict=True):
+        vectors = table.get(rid)
+        if vectors is None or len(vectors) != length:
+            found = "no vectors" if vectors is None else f"{len(vectors)} vectors"
+            raise InputError(
+                f"contextual cache does not match the parsed split ({found} for {length} "
+                "tokens); rerun the embed stage",
+                path,
+                record=rid,
+            )
+        ctx.append(vectors)
+    data.ctx = ctx
+
+
+def prepare(
+    params: Params,
+    parsed_dir: Path | str,
+    vocab: Vocab | None = None,
+    contextual_dir: Path | str | None = None,
+) -> Prepared:
+    """Read the parsed splits and encode them with ``vocab`` (built from train when None);
+    with ``embeddings.contextual`` set, attach the embed stage's cached vectors too."""
     spec = get_spec(params.dataset.name)
     frames = {s: read_split(Path(parsed_dir) / f"{s}.parquet") for s in SPLITS}
     if vocab is None:
@@ -57,6 +81,11 @@ def prepare(params: Params, parsed_dir: Path | str, vocab: Vocab | None = None) 
         s: encode(df, vocab, params.model.prune_k, str(Path(parsed_dir) / f"{s}.parquet"))
         for s, df in frames.items()
     }
+    if params.embeddings.contextual != "none":
+        if contextual_dir is None:
+            raise InputError("embeddings.contextual is set: pass the embed stage's contextual dir")
+        for s, data in splits.items():
+            attach_contextual(data, Path(contextual_dir) / f"{s}.parquet")
     return Prepared(spec, vocab, splits)
 
 
@@ -148,11 +177,12 @@ def run_baseline(
     model_path: Path | str,
     progress: bool = True,
     vectors_path: Path | str | None = None,
+    contextual_dir: Path | str | None = None,
 ):
     """Train the plain C-GCN; returns (metrics, history)."""
     start = time.perf_counter()
     seed_everything(params.seed)
-    prep = prepare(params, parsed_dir)
+    prep = prepare(params, parsed_dir, contextual_dir=contextual_dir)
     vectors, coverage = word_vectors(params, prep.vocab, vectors_path)
     model = Baseline(
         params.model,
@@ -178,6 +208,7 @@ def run_teacher(
     soft_labels_path: Path | str,
     progress: bool = True,
     vectors_path: Path | str | None = None,
+    contextual_dir: Path | str | None = None,
 ):
     """Train a teacher (γ = params.gamma), write its model and the soft labels of train."""
     start = time.perf_counter()
@@ -194,7 +225,7 @@ def run_teacher(
                 "rerun the baseline stage",
                 baseline_path,
             )
-    prep = prepare(params, parsed_dir, vocab)
+    prep = prepare(params, parsed_dir, vocab, contextual_dir)
     graph = pd.read_parquet(graph_path)
     table = PatternTable(graph, prep.vocab.labels, prep.spec.na_label, params.graph.na_prob)
     for data in prep.splits.values():

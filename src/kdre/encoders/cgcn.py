@@ -45,7 +45,7 @@ class CGCN(nn.Module):
             self.word_emb.weight.data[0].zero_()
         self.pos_emb = nn.Embedding(n_pos, cfg.pos_dim, padding_idx=0) if cfg.pos_dim else None
         self.ner_emb = nn.Embedding(n_ner, cfg.ner_dim, padding_idx=0) if cfg.ner_dim else None
-        in_dim = cfg.emb_dim + cfg.pos_dim + cfg.ner_dim
+        in_dim = cfg.emb_dim + cfg.pos_dim + cfg.ner_dim + cfg.ctx_dim
         self.input_dropout = nn.Dropout(cfg.input_dropout)
         self.rnn = nn.LSTM(
             in_dim,
@@ -67,6 +67,10 @@ class CGCN(nn.Module):
             parts.append(self.pos_emb(batch.pos))
         if self.ner_emb is not None:
             parts.append(self.ner_emb(batch.ner))
+        if self.cfg.ctx_dim:
+            if batch.ctx is None or batch.ctx.size(-1) != self.cfg.ctx_dim:
+                raise ValueError(f"this encoder needs {self.cfg.ctx_dim}-d contextual vectors")
+            parts.append(batch.ctx)
         x = self.input_dropout(torch.cat(parts, dim=-1))
         packed = pack_padded_sequence(x, batch.lengths, batch_first=True, enforce_sorted=False)
         h, _ = self.rnn(packed)
