@@ -23,15 +23,19 @@ repro: setup
 # The run matrix of the report: seeds × {Teacher/Student-S, -V, -R} (each run also trains or
 # restores its C-GCN baseline) and the paper's Table 4 ablations of Student-R. DVC queues one
 # experiment per cell and runs JOBS at a time with THREADS torch threads each (JOBS × THREADS ≤
-# cores: two 2-thread jobs on 2 cores collapse). DVC's run cache makes a finished cell free when
-# the matrix is run again; with THREADS=2 the cells of the default run are restored, not rerun.
+# cores: two 2-thread jobs on 2 cores collapse). Cells are queued gamma by gamma, seeds inside,
+# so that two jobs side by side never train the same baseline twice. DVC's run cache makes a
+# finished cell free when the matrix is run again; THREADS=1 is params.yaml's own value, so the
+# seed-1 cells are the default `dvc repro` itself.
 SEEDS ?= 1,2,3
 JOBS ?= 2
 THREADS ?= 1
 Q = dvc exp run --queue -S 'seed=$(SEEDS)' -S train.threads=$(THREADS)
 matrix: setup
 	. $(BIN)/activate && \
-	$(Q) -S 'gamma=scalar,vector,relation' && \
+	$(Q) -S gamma=scalar && \
+	$(Q) -S gamma=vector && \
+	$(Q) -S gamma=relation && \
 	$(Q) -S gamma=relation -S teacher.tsd=false && \
 	$(Q) -S gamma=relation -S student.hint=false && \
 	$(Q) -S gamma=relation -S teacher.type_constraints=false -S teacher.base=scratch && \

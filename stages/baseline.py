@@ -10,10 +10,8 @@ import typer
 from kdre.config import load_params
 from kdre.runs import run_baseline
 from stages.common import (
-    CONTEXTUAL,
-    VECTORS,
-    ContextualOption,
-    VectorsOption,
+    EMBEDDINGS,
+    EmbeddingsOption,
     write_history,
     write_json,
 )
@@ -29,8 +27,7 @@ def baseline(
     history: Annotated[Path, typer.Option(help="Per-epoch CSV.")] = Path(
         "metrics/baseline_history.csv"
     ),
-    vectors: VectorsOption = VECTORS,
-    contextual: ContextualOption = CONTEXTUAL,
+    embeddings: EmbeddingsOption = EMBEDDINGS,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
 ) -> None:
     """Train the C-GCN baseline and keep the checkpoint with the best dev F1.
@@ -46,7 +43,7 @@ def baseline(
     selected on dev.
     """
     cfg = load_params(params)
-    result, rows = run_baseline(cfg, parsed, model, progress, vectors, contextual)
+    result, rows = run_baseline(cfg, parsed, model, progress, embeddings)
     write_json(metrics, result)
     write_history(history, rows)
     typer.echo(

@@ -10,15 +10,15 @@ from typing import Annotated
 
 import typer
 
-# Inputs every training stage reads from the embed stage.
-VectorsOption = Annotated[
-    Path, typer.Option(help="Word-vector table of the embed stage (unused when random).")
+# What every training stage reads from the embed stage: one folder.
+EmbeddingsOption = Annotated[
+    Path,
+    typer.Option(
+        help="Output folder of the embed stage: word-vector table (unused when random) and "
+        "cached contextual vectors (when embeddings.contextual is set)."
+    ),
 ]
-ContextualOption = Annotated[
-    Path, typer.Option(help="Cached contextual vectors of the embed stage (if enabled).")
-]
-VECTORS = Path("data/embeddings/vectors.parquet")
-CONTEXTUAL = Path("data/embeddings/contextual")
+EMBEDDINGS = Path("data/embeddings")
 
 
 def write_json(path: Path, data: dict) -> None:

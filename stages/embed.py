@@ -10,7 +10,14 @@ from typing import Annotated
 import typer
 
 from kdre.config import load_params
-from kdre.embeddings import build_table, save_contextual, save_table, wanted_words
+from kdre.embeddings import (
+    CONTEXTUAL_DIR,
+    VECTORS_FILE,
+    build_table,
+    save_contextual,
+    save_table,
+    wanted_words,
+)
 from kdre.minilm import WordFeaturizer
 from kdre.schema import SPLITS, read_split
 from kdre.training import resolve_device
@@ -50,12 +57,9 @@ def embed(
     parsed: Annotated[Path, typer.Option(help="Folder of the parsed splits.")] = Path(
         "data/parsed"
     ),
-    out: Annotated[Path, typer.Option(help="Word-vector table to write.")] = Path(
-        "data/embeddings/vectors.parquet"
-    ),
-    contextual: Annotated[
-        Path, typer.Option(help="Folder for cached contextual vectors (embeddings.contextual).")
-    ] = Path("data/embeddings/contextual"),
+    out: Annotated[
+        Path, typer.Option(help="Output folder: the table and any contextual vectors.")
+    ] = Path("data/embeddings"),
     metrics: Annotated[Path, typer.Option(help="Summary JSON.")] = Path("metrics/embed.json"),
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
 ) -> None:
@@ -68,17 +72,19 @@ def embed(
 
     With `embeddings.contextual: minilm` (beyond the paper) it also runs frozen all-MiniLM-L6-v2
     over every sentence once and caches one 384-d vector per token (the mean of its WordPieces,
-    last layer) in CONTEXTUAL/<split>.parquet; the encoder reads them beside its embeddings.
+    last layer) in OUT/contextual/<split>.parquet; the encoder reads them beside its embeddings.
 
-    Writes OUT (word, vector) and METRICS: the source, dimension, and the share of each split's
-    word types found (exact, then lower-cased), which is what a user needs to judge a file.
+    Writes OUT/vectors.parquet (word, vector) and METRICS: the source, dimension, and the share
+    of each split's word types found (exact, then lower-cased), which is what a user needs to
+    judge a file.
     """
     cfg = load_params(params)
     start = time.perf_counter()
     frames = {s: read_split(parsed / f"{s}.parquet") for s in SPLITS}
     wanted = wanted_words(tok for df in frames.values() for tok in df["tokens"])
     table = build_table(cfg.embeddings.source, cfg.embeddings.path, wanted)
-    save_table(table, out)
+    table_path = out / VECTORS_FILE
+    save_table(table, table_path)
     summary: dict = {"source": table.source, "dim": table.dim, "words": len(table.words)}
     if table.dim:
         known = set(table.words)
@@ -86,12 +92,13 @@ def embed(
             types = {str(t) for tokens in df["tokens"] for t in tokens}
             found = sum(t in known or t.lower() in known for t in types)
             summary[f"coverage_{split}"] = round(found / max(len(types), 1), 4)
-    summary["bytes"] = out.stat().st_size
+    summary["bytes"] = table_path.stat().st_size
     if cfg.embeddings.contextual == "minilm":
-        summary.update(cache_contextual(frames, contextual, cfg.train.threads, progress))
+        summary.update(cache_contextual(frames, out / CONTEXTUAL_DIR, cfg.train.threads, progress))
     summary["seconds"] = round(time.perf_counter() - start, 1)
     write_json(metrics, summary)
     coverage = f", train coverage {summary['coverage_train']:.1%}" if table.dim else ""
     typer.echo(
-        f"{table.source}: {len(table.words)} words, {table.dim}-d{coverage} -> {out}", err=True
+        f"{table.source}: {len(table.words)} words, {table.dim}-d{coverage} -> {table_path}",
+        err=True,
     )

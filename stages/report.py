@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import yaml
 
+from kdre.config import Params
 from kdre.errors import InputError
 from kdre.report import Run, collect, markdown, plot, summarise
 
@@ -107,7 +109,7 @@ def report(
         own = _run_at("workspace", None)
         if own is not None:
             runs.insert(0, own)
-    rows, skipped = collect(runs, reference)
+    rows, skipped = collect(runs, reference, asdict(Params()))
     summary = summarise(rows)
     text = markdown(summary, rows, skipped, NOTES)
     for path in (out, csv, figure):

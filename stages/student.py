@@ -10,10 +10,8 @@ import typer
 from kdre.config import load_params
 from kdre.distill import run_student
 from stages.common import (
-    CONTEXTUAL,
-    VECTORS,
-    ContextualOption,
-    VectorsOption,
+    EMBEDDINGS,
+    EmbeddingsOption,
     write_history,
     write_json,
 )
@@ -32,8 +30,7 @@ def student(
     history: Annotated[Path, typer.Option(help="Per-epoch CSV.")] = Path(
         "metrics/student_history.csv"
     ),
-    vectors: VectorsOption = VECTORS,
-    contextual: ContextualOption = CONTEXTUAL,
+    embeddings: EmbeddingsOption = EMBEDDINGS,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
 ) -> None:
     """Train the student: F(h_base) + F(h_maa), loss (1−λ_kd)·L_GT + λ_kd·(L_KD + λ_ht·L_HT).
@@ -49,7 +46,7 @@ def student(
     Writes MODEL (self-contained), METRICS (dev/test P/R/F1, official scorer) and HISTORY.
     """
     cfg = load_params(params)
-    result, rows = run_student(cfg, parsed, soft_labels, model, progress, vectors, contextual)
+    result, rows = run_student(cfg, parsed, soft_labels, model, progress, embeddings)
     write_json(metrics, result)
     write_history(history, rows)
     typer.echo(

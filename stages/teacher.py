@@ -10,10 +10,8 @@ import typer
 from kdre.config import load_params
 from kdre.runs import run_teacher
 from stages.common import (
-    CONTEXTUAL,
-    VECTORS,
-    ContextualOption,
-    VectorsOption,
+    EMBEDDINGS,
+    EmbeddingsOption,
     write_history,
     write_json,
 )
@@ -36,8 +34,7 @@ def teacher(
     history: Annotated[Path, typer.Option(help="Per-epoch CSV.")] = Path(
         "metrics/teacher_history.csv"
     ),
-    vectors: VectorsOption = VECTORS,
-    contextual: ContextualOption = CONTEXTUAL,
+    embeddings: EmbeddingsOption = EMBEDDINGS,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
 ) -> None:
     """Train a teacher with soft type constraints and write the soft labels of the training set.
@@ -55,7 +52,7 @@ def teacher(
     """
     cfg = load_params(params)
     result, rows = run_teacher(
-        cfg, parsed, graph, baseline, model, soft_labels, progress, vectors, contextual
+        cfg, parsed, graph, baseline, model, soft_labels, progress, embeddings
     )
     write_json(metrics, result)
     write_history(history, rows)

@@ -91,7 +91,7 @@ def test_train_and_predict_with_contextual_vectors(featurize, tiny_parsed, tmp_p
     with pytest.raises(InputError, match="contextual"):
         run_baseline(params, tiny_parsed, tmp_path / "m.pt", progress=False)
     metrics, _ = run_baseline(
-        params, tiny_parsed, tmp_path / "m.pt", progress=False, contextual_dir=folder
+        params, tiny_parsed, tmp_path / "m.pt", progress=False, embeddings_dir=tmp_path
     )
     assert 0 <= metrics["test"]["f1"] <= 100
     model = kdre.load_model(tmp_path / "m.pt")
@@ -101,4 +101,6 @@ def test_train_and_predict_with_contextual_vectors(featurize, tiny_parsed, tmp_p
     df = read_split(tiny_parsed / "train.parquet")
     save_contextual(folder / "train.parquet", [str(df["id"].iloc[0])], [np.zeros((1, 384))])
     with pytest.raises(InputError, match="contextual cache does not match"):
-        run_baseline(params, tiny_parsed, tmp_path / "m.pt", progress=False, contextual_dir=folder)
+        run_baseline(
+            params, tiny_parsed, tmp_path / "m.pt", progress=False, embeddings_dir=tmp_path
+        )

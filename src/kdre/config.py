@@ -113,6 +113,9 @@ class EmbeddingsConfig:
     path: str = ""
     rescale: bool = True
     contextual: str = "none"
+    # add dev/test words that have a pretrained vector to the vocabulary (see
+    # vocab.with_pretrained_words); off for `random`, where they would be noise
+    extend_vocab: bool = False
 
     def check(self, source: str) -> None:
         sources = ["random", "glove-6b-50d", "file", "minilm-static"]

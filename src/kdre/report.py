@@ -77,12 +77,16 @@ def ablations(params: dict) -> list[str]:
     return off
 
 
-def same_setup(run: Run, reference: dict) -> bool:
+def same_setup(run: Run, reference: dict, defaults: dict | None = None) -> bool:
     """True when ``run`` differs from the reference params only in swept or execution keys.
 
-    Keys present on one side only are skipped: a key added to params.yaml later (with a
-    default that keeps the old behaviour) must not orphan the runs made before it."""
-    a, b = flatten(run.params), flatten(reference)
+    A key missing from one side means what `load_params` makes of it: its value in
+    ``defaults`` (the typed config's defaults). So a key added to params.yaml later with the
+    old behaviour as its default keeps the old runs, and one whose new value changes results
+    (e.g. embeddings.extend_vocab: true) leaves them out. Keys absent from ``defaults`` too are
+    skipped."""
+    base = flatten(defaults or {})
+    a, b = {**base, **flatten(run.params)}, {**base, **flatten(reference)}
     keys = (set(a) & set(b)) - set(SWEPT) - set(EXECUTION)
     return all(a.get(k) == b.get(k) for k in keys)
 
@@ -124,7 +128,9 @@ def model_rows(run: Run) -> list[dict]:
     return rows
 
 
-def collect(runs: list[Run], reference: dict) -> tuple[pd.DataFrame, list[str]]:
+def collect(
+    runs: list[Run], reference: dict, defaults: dict | None = None
+) -> tuple[pd.DataFrame, list[str]]:
     """One row per (model, seed) among the runs of the reference setup; the names skipped.
 
     The same model and seed from two runs (e.g. the baseline, retrained or restored from the
@@ -133,7 +139,7 @@ def collect(runs: list[Run], reference: dict) -> tuple[pd.DataFrame, list[str]]:
     """
     kept, skipped = [], []
     for run in runs:
-        if same_setup(run, reference):
+        if same_setup(run, reference, defaults):
             kept.extend(model_rows(run))
         else:
             skipped.append(run.name)

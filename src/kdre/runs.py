@@ -21,14 +21,20 @@ from kdre.config import Params
 from kdre.data import Encoded, encode
 from kdre.datasets import get_spec
 from kdre.datasets.base import DatasetSpec
-from kdre.embeddings import init_matrix, load_contextual, load_table
+from kdre.embeddings import (
+    CONTEXTUAL_DIR,
+    VECTORS_FILE,
+    init_matrix,
+    load_contextual,
+    load_table,
+)
 from kdre.errors import InputError
 from kdre.graph import PatternTable
 from kdre.models.baseline import Baseline
 from kdre.models.teacher import PATTERN_KEY, Teacher
 from kdre.schema import SPLITS, read_split
 from kdre.training import TrainResult, predict_logits, resolve_device, seed_everything, train_model
-from kdre.vocab import Vocab, build_vocab
+from kdre.vocab import Vocab, build_vocab, with_pretrained_words
 
 
 @dataclass
@@ -60,10 +66,11 @@ def prepare(
     params: Params,
     parsed_dir: Path | str,
     vocab: Vocab | None = None,
-    contextual_dir: Path | str | None = None,
+    embeddings_dir: Path | str | None = None,
 ) -> Prepared:
-    """Read the parsed splits and encode them with ``vocab`` (built from train when None);
-    with ``embeddings.contextual`` set, attach the embed stage's cached vectors too."""
+    """Read the parsed splits and encode them with ``vocab`` (built from train when None, and
+    with ``embeddings.extend_vocab`` widened by the other splits' words that have a vector in
+    the embed stage's table); with ``embeddings.contextual`` set, attach the cached vectors."""
     spec = get_spec(params.dataset.name)
     frames = {s: read_split(Path(parsed_dir) / f"{s}.parquet") for s in SPLITS}
     if vocab is None:
@@ -75,6 +82,15 @@ def prepare(
             params.model.lower,
             params.model.entity_masking,
         )
+        if params.embeddings.extend_vocab and params.embeddings.source != "random":
+            if embeddings_dir is None:
+                raise InputError("embeddings.extend_vocab is set: pass the embed stage's folder")
+            known = set(load_table(Path(embeddings_dir) / VECTORS_FILE).words)
+            vocab = with_pretrained_words(
+                vocab,
+                (tok for s in SPLITS if s != "train" for tok in frames[s]["tokens"]),
+                lambda w: w in known or w.lower() in known,
+            )
     elif vocab.labels != list(spec.labels):
         raise InputError(f"the model's label set is not the {spec.name} label set")
     splits = {
@@ -82,10 +98,10 @@ def prepare(
         for s, df in frames.items()
     }
     if params.embeddings.contextual != "none":
-        if contextual_dir is None:
-            raise InputError("embeddings.contextual is set: pass the embed stage's contextual dir")
+        if embeddings_dir is None:
+            raise InputError("embeddings.contextual is set: pass the embed stage's folder")
         for s, data in splits.items():
-            attach_contextual(data, Path(contextual_dir) / f"{s}.parquet")
+            attach_contextual(data, Path(embeddings_dir) / CONTEXTUAL_DIR / f"{s}.parquet")
     return Prepared(spec, vocab, splits)
 
 
@@ -102,15 +118,16 @@ def evaluator(spec: DatasetSpec, vocab: Vocab, data: Encoded):
 
 
 def word_vectors(
-    params: Params, vocab: Vocab, table_path: Path | str | None
+    params: Params, vocab: Vocab, embeddings_dir: Path | str | None
 ) -> tuple[torch.Tensor | None, float | None]:
     """Initial word embeddings from the embed stage's table; None for random init."""
     if params.embeddings.source == "random":
         return None, None
-    if table_path is None:
+    if embeddings_dir is None:
         raise InputError(
-            f"embeddings.source is {params.embeddings.source!r}: pass the embed stage's table"
+            f"embeddings.source is {params.embeddings.source!r}: pass the embed stage's folder"
         )
+    table_path = Path(embeddings_dir) / VECTORS_FILE
     table = load_table(table_path)
     if table.source != params.embeddings.source:
         raise InputError(
@@ -176,14 +193,14 @@ def run_baseline(
     parsed_dir: Path | str,
     model_path: Path | str,
     progress: bool = True,
-    vectors_path: Path | str | None = None,
-    contextual_dir: Path | str | None = None,
+    embeddings_dir: Path | str | None = None,
 ):
-    """Train the plain C-GCN; returns (metrics, history)."""
+    """Train the plain C-GCN; returns (metrics, history). ``embeddings_dir``: the embed
+    stage's output (word-vector table, contextual vectors), unused with random vectors."""
     start = time.perf_counter()
     seed_everything(params.seed)
-    prep = prepare(params, parsed_dir, contextual_dir=contextual_dir)
-    vectors, coverage = word_vectors(params, prep.vocab, vectors_path)
+    prep = prepare(params, parsed_dir, embeddings_dir=embeddings_dir)
+    vectors, coverage = word_vectors(params, prep.vocab, embeddings_dir)
     model = Baseline(
         params.model,
         *prep.vocab.sizes,
@@ -207,8 +224,7 @@ def run_teacher(
     model_path: Path | str,
     soft_labels_path: Path | str,
     progress: bool = True,
-    vectors_path: Path | str | None = None,
-    contextual_dir: Path | str | None = None,
+    embeddings_dir: Path | str | None = None,
 ):
     """Train a teacher (γ = params.gamma), write its model and the soft labels of train."""
     start = time.perf_counter()
@@ -225,13 +241,13 @@ def run_teacher(
                 "rerun the baseline stage",
                 baseline_path,
             )
-    prep = prepare(params, parsed_dir, vocab, contextual_dir)
+    prep = prepare(params, parsed_dir, vocab, embeddings_dir)
     graph = pd.read_parquet(graph_path)
     table = PatternTable(graph, prep.vocab.labels, prep.spec.na_label, params.graph.na_prob)
     for data in prep.splits.values():
         data.extra[PATTERN_KEY] = table.lookup(data.subj_types, data.obj_types)
     vectors, coverage = (
-        (None, None) if base is not None else word_vectors(params, prep.vocab, vectors_path)
+        (None, None) if base is not None else word_vectors(params, prep.vocab, embeddings_dir)
     )
     model = Teacher(
         params.model,

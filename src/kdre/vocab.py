@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 
 import pandas as pd
@@ -115,3 +115,28 @@ def build_vocab(
         lower=lower,
         entity_masking=entity_masking,
     )
+
+
+def with_pretrained_words(
+    vocab: Vocab, tokens: Iterable[Iterable[str]], has_vector: Callable[[str], bool]
+) -> Vocab:
+    """``vocab`` plus every word of ``tokens`` it lacks that has a pretrained vector.
+
+    Training never updates these rows (their words are not in train), so they keep the
+    pretrained vector instead of collapsing to UNK: a dev/test nominal unseen in train, such as
+    "saucepan", still lands near "pot". The C-GCN reference code builds its vocabulary the same
+    way (train words, plus dev/test words found in GloVe); no label is read. Sorted, so the same
+    corpus always gives the same ids.
+    """
+    known = vocab.word_index
+    new: set[str] = set()
+    for sentence in tokens:
+        for tok in sentence:
+            word = tok.lower() if vocab.lower else str(tok)
+            if word not in known and has_vector(word):
+                new.add(word)
+    if not new:
+        return vocab
+    data = vocab.to_dict()
+    data["words"] = [*vocab.words, *sorted(new)]
+    return Vocab.from_dict(data)
