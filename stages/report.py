@@ -20,7 +20,7 @@ import yaml
 
 from kdre.config import Params
 from kdre.errors import InputError
-from kdre.report import Run, collect, markdown, plot, summarise
+from kdre.report import Run, collect, lock_params, markdown, plot, summarise
 
 METRIC_FILES = ("baseline", "teacher", "student", "evaluate")
 NOTES = """## Where this setup differs from the paper
@@ -50,23 +50,31 @@ def _show(rev: str, path: str) -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
-def _run_at(name: str, rev: str | None) -> Run | None:
-    """The run stored at a git rev, or the workspace's when ``rev`` is None."""
+def _run_at(name: str, rev: str | None) -> Run | str | None:
+    """The run stored at a git rev, or the workspace's when ``rev`` is None; a string says why
+    the run cannot be used. Params come from dvc.lock (what the metrics were computed with),
+    params.yaml only where there is no lock."""
 
     def read(path: str) -> str | None:
         if rev is None:
             return Path(path).read_text(encoding="utf-8") if Path(path).exists() else None
         return _show(rev, path)
 
-    params_text = read("params.yaml")
-    if params_text is None:
-        return None
     metrics = {}
     for stem in METRIC_FILES:
         text = read(f"metrics/{stem}.json")
         if text:
             metrics[stem] = json.loads(text)
-    return Run(name, yaml.safe_load(params_text), metrics) if metrics else None
+    if not metrics:
+        return None
+    lock_text = read("dvc.lock")
+    if lock_text:
+        ran, conflicts = lock_params(yaml.safe_load(lock_text) or {}, tuple(metrics))
+        if conflicts:
+            return f"{name} (stale: its stages ran with different {', '.join(conflicts)})"
+        return Run(name, ran, metrics)
+    params_text = read("params.yaml")
+    return None if params_text is None else Run(name, yaml.safe_load(params_text), metrics)
 
 
 def experiment_refs() -> list[tuple[str, str]]:
@@ -104,12 +112,12 @@ def report(
     FIGURE. Run the matrix first: see the README, "Run matrix".
     """
     reference = yaml.safe_load(params.read_text(encoding="utf-8"))
-    runs = [r for r in (_run_at(n, sha) for n, sha in experiment_refs()) if r is not None]
+    found = [_run_at(n, sha) for n, sha in experiment_refs()]
     if workspace:
-        own = _run_at("workspace", None)
-        if own is not None:
-            runs.insert(0, own)
+        found.insert(0, _run_at("workspace", None))
+    runs = [r for r in found if isinstance(r, Run)]
     rows, skipped = collect(runs, reference, asdict(Params()))
+    skipped += [r for r in found if isinstance(r, str)]
     summary = summarise(rows)
     text = markdown(summary, rows, skipped, NOTES)
     for path in (out, csv, figure):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from kdre.report import Run, collect, markdown, plot, summarise
+from kdre.report import Run, collect, lock_params, markdown, plot, summarise
 
 BASE = {
     "seed": 1,
@@ -85,6 +85,32 @@ def test_a_missing_key_means_its_default():
     assert collect([old], wide)[1] == []  # without defaults the key is skipped
 
 
+def lock(**stage_params):
+    """A dvc.lock whose stages ran with the given params.yaml values (nested or dotted keys)."""
+    return {"stages": {name: {"params": {"params.yaml": p}} for name, p in stage_params.items()}}
+
+
+def test_lock_params_merge_stages_and_flag_disagreement():
+    ran, conflicts = lock_params(
+        lock(
+            baseline={"seed": 1, "dataset.name": "semeval", "train": {"epochs": 50}},
+            teacher={"seed": 1, "gamma": "vector", "train": {"epochs": 50}},
+        ),
+        ("baseline", "teacher"),
+    )
+    assert ran == {
+        "seed": 1,
+        "dataset": {"name": "semeval"},
+        "gamma": "vector",
+        "train": {"epochs": 50},
+    }
+    assert conflicts == []
+    _, conflicts = lock_params(
+        lock(baseline={"seed": 2}, teacher={"seed": 1}, graph={"seed": 9}), ("baseline", "teacher")
+    )
+    assert conflicts == ["seed"]  # graph is not one of the stages asked about
+
+
 def test_plot_and_empty_report(tmp_path):
     rows, _ = collect([Run("a", params(), metrics(70, 71, 72))], BASE)
     plot(summarise(rows), tmp_path / "f.png")
@@ -134,6 +160,9 @@ def test_report_command_reads_experiment_refs_from_git(tmp_path):
     git("update-ref", "refs/exps/ab/cdef0123456789/other-setup", other)
     git("update-ref", "refs/exps/exec/EXEC_HEAD", other)  # DVC-internal: never a run
     write_run(params(seed=1), metrics(70, 71, 72))  # the workspace
+    # its metrics came from another setup than params.yaml now says: dvc.lock knows
+    stale = lock(**{s: params(seed=1, train={"epochs": 9}) for s in ("baseline", "teacher")})
+    (tmp_path / "dvc.lock").write_text(yaml.safe_dump(stale))
     done = subprocess.run(
         [sys.executable, "-m", "stages.cli", "report"],
         cwd=tmp_path,
@@ -143,7 +172,21 @@ def test_report_command_reads_experiment_refs_from_git(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     text = (tmp_path / "reports/results.md").read_text()
-    assert "| Student-S | 2 | 74.00 ± 2.83 |" in text
-    assert "lucky-seed" in text and "Left out (1)" in text and "other-setup" in text
+    assert "| Student-S | 1 | 76.00 ± – |" in text
+    assert "lucky-seed" in text and "Left out (2)" in text
+    assert "other-setup" in text and "workspace" in text
     assert (tmp_path / "reports/f1_by_model.png").exists()
-    assert len((tmp_path / "reports/results.csv").read_text().splitlines()) == 1 + 6
+    assert len((tmp_path / "reports/results.csv").read_text().splitlines()) == 1 + 3
+    # once the lock agrees with the workspace's metrics, the workspace counts again
+    fresh = lock(**{s: params(seed=1) for s in ("baseline", "teacher", "student")})
+    (tmp_path / "dvc.lock").write_text(yaml.safe_dump(fresh))
+    done = subprocess.run(
+        [sys.executable, "-m", "stages.cli", "report"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "reports/results.md").read_text()
+    assert "| Student-S | 2 | 74.00 ± 2.83 |" in text and "Left out (1)" in text

@@ -61,6 +61,36 @@ def flatten(tree: dict, prefix: str = "") -> dict:
     return out
 
 
+def unflatten(flat: dict) -> dict:
+    tree: dict = {}
+    for key, value in flat.items():
+        *parents, leaf = key.split(".")
+        node = tree
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return tree
+
+
+def lock_params(lock: dict, stages: tuple[str, ...]) -> tuple[dict, list[str]]:
+    """The params the given stages of a dvc.lock last ran with, and the keys they disagree on.
+
+    This is what produced the metrics files, which params.yaml need not be: a workspace whose
+    params.yaml was edited after `dvc repro` still holds the old metrics. Two stages that ran
+    with different values of one key (e.g. `dvc repro baseline` after a seed change) mean the
+    metrics files come from different setups: such a run is reported as stale."""
+    merged: dict = {}
+    conflicts: set[str] = set()
+    for name in stages:
+        stage = lock.get("stages", {}).get(name, {})
+        flat = flatten(stage.get("params", {}).get("params.yaml", {}))
+        for key, value in flat.items():
+            if key in merged and merged[key] != value:
+                conflicts.add(key)
+            merged[key] = value
+    return unflatten(merged), sorted(conflicts)
+
+
 def ablations(params: dict) -> list[str]:
     """The paper's ablation tags that a run switches off (TSD, TC, HT, MAA, KD)."""
     flat = flatten(params)
