@@ -21,29 +21,16 @@ repro: setup
 	. $(BIN)/activate && dvc repro
 
 # The run matrix of the report: seeds × {Teacher/Student-S, -V, -R} (each run also trains or
-# restores its C-GCN baseline) and the paper's Table 4 ablations of Student-R. DVC queues one
-# experiment per cell and runs JOBS at a time with THREADS torch threads each (JOBS × THREADS ≤
-# cores: two 2-thread jobs on 2 cores collapse). Cells are queued gamma by gamma, seeds inside,
-# so that two jobs side by side never train the same baseline twice. DVC's run cache makes a
-# finished cell free when the matrix is run again; THREADS=1 is params.yaml's own value, so the
-# seed-1 cells are the default `dvc repro` itself.
+# restores its C-GCN baseline) and the paper's Table 4 ablations of Student-R, one DVC
+# experiment per cell, JOBS at a time with THREADS torch threads each (JOBS × THREADS ≤ cores:
+# two 2-thread jobs on 2 cores collapse). `kdre matrix` queues only the cells that no run in the
+# workspace, the experiment refs or the committed archive reports/runs has finished, waits, then
+# archives the experiments and writes reports/: commit both, and a later session goes on.
 SEEDS ?= 1,2,3
 JOBS ?= 2
 THREADS ?= 1
-Q = dvc exp run --queue -S 'seed=$(SEEDS)' -S train.threads=$(THREADS)
 matrix: setup
-	. $(BIN)/activate && \
-	$(Q) -S gamma=scalar && \
-	$(Q) -S gamma=vector && \
-	$(Q) -S gamma=relation && \
-	$(Q) -S gamma=relation -S teacher.tsd=false && \
-	$(Q) -S gamma=relation -S student.hint=false && \
-	$(Q) -S gamma=relation -S teacher.type_constraints=false -S teacher.base=scratch && \
-	$(Q) -S gamma=relation -S student.maa=false && \
-	$(Q) -S gamma=relation -S student.kd=false && \
-	dvc queue start -j $(JOBS) && \
-	while dvc queue status | grep -qE 'Queued|Running'; do sleep 60; done && \
-	kdre report
+	. $(BIN)/activate && kdre matrix --seeds $(SEEDS) --jobs $(JOBS) --threads $(THREADS)
 
 report: setup
 	. $(BIN)/activate && kdre report

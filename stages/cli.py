@@ -12,6 +12,7 @@ from stages import (
     embed,
     evaluate,
     graph,
+    matrix,
     parse,
     predict,
     report,
@@ -40,6 +41,7 @@ app.command("student")(student.student)
 app.command("evaluate")(evaluate.evaluate)
 app.command("predict")(predict.predict)
 app.command("report")(report.report)
+app.command("matrix")(matrix.matrix)
 app.add_typer(score.app, name="score")
 
 

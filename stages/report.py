@@ -1,9 +1,11 @@
 """``kdre report``: every finished experiment of this repository → reports/results.md, CSV, plot.
 
-Runs are read from git, where DVC keeps them: the workspace and each experiment ref
-(refs/exps/…, written by `dvc exp run`, queued or not), each with its params.yaml and the
-metrics JSON the pipeline committed (`cache: false`). Not a DVC stage on purpose: a stage
-sees only its own workspace, never its sibling experiments.
+Runs are read from three places: the workspace; each experiment ref (refs/exps/…, written by
+`dvc exp run`, queued or not), with its dvc.lock, params.yaml and the metrics JSON the pipeline
+committed (`cache: false`); and the run archive, reports/runs/<name>/, where every report first
+copies those files of each experiment ref. Experiment refs and DVC's cache live in one clone
+only; the archive is committed, so a matrix split across machines or sessions adds up. Not a
+DVC stage on purpose: a stage sees only its own workspace, never its sibling experiments.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from kdre.errors import InputError
 from kdre.report import Run, collect, lock_params, markdown, plot, summarise
 
 METRIC_FILES = ("baseline", "teacher", "student", "evaluate")
+RUN_FILES = ("dvc.lock", "params.yaml", *(f"metrics/{stem}.json" for stem in METRIC_FILES))
+ARCHIVE = Path("reports/runs")
 NOTES = """## Where this setup differs from the paper
 
 - Word vectors: the paper uses GloVe 840B (300-d). Nothing can be downloaded at run time here,
@@ -50,14 +54,15 @@ def _show(rev: str, path: str) -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
-def _run_at(name: str, rev: str | None) -> Run | str | None:
-    """The run stored at a git rev, or the workspace's when ``rev`` is None; a string says why
-    the run cannot be used. Params come from dvc.lock (what the metrics were computed with),
-    params.yaml only where there is no lock."""
+def _run_at(name: str, rev: str | None, root: Path = Path(".")) -> Run | str | None:
+    """The run stored at a git rev, or in the folder ``root`` when ``rev`` is None; a string
+    says why the run cannot be used. Params come from dvc.lock (what the metrics were computed
+    with), params.yaml only where there is no lock."""
 
     def read(path: str) -> str | None:
         if rev is None:
-            return Path(path).read_text(encoding="utf-8") if Path(path).exists() else None
+            file = root / path
+            return file.read_text(encoding="utf-8") if file.exists() else None
         return _show(rev, path)
 
     metrics = {}
@@ -90,6 +95,56 @@ def experiment_refs() -> list[tuple[str, str]]:
     return out
 
 
+def archive_experiments(archive: Path) -> list[str]:
+    """Copy each experiment ref's run files into ``archive``/<name>/; the names copied.
+
+    A ref with no metrics (a failed or unfinished run) is skipped. `run.json` records the
+    commit the files came from and its parent (the code the experiment ran)."""
+    copied = []
+    for name, sha in experiment_refs():
+        files = {path: _show(sha, path) for path in RUN_FILES}
+        if not any(files[f"metrics/{stem}.json"] for stem in METRIC_FILES):
+            continue
+        done = subprocess.run(
+            ["git", "rev-parse", "-q", "--verify", f"{sha}^"], capture_output=True, text=True
+        )
+        parent = done.stdout.strip() or None  # None: a root commit
+        files["run.json"] = (
+            json.dumps({"experiment": name, "commit": sha, "parent": parent}, indent=2) + "\n"
+        )
+        for path, text in files.items():
+            if text is None:
+                continue
+            target = archive / name / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, target)
+        copied.append(name)
+    return copied
+
+
+def archived_runs(archive: Path) -> list[tuple[str, Path]]:
+    """(name, folder) of every run in the archive, by name."""
+    if not archive.is_dir():
+        return []
+    return [(d.name, d) for d in sorted(archive.iterdir()) if d.is_dir()]
+
+
+def find_runs(archive: Path, workspace: bool, save: bool) -> list[Run | str]:
+    """Every run this clone knows of: workspace, experiment refs, archive (refs archived first
+    when ``save``); an experiment both live and archived is read once, from its ref."""
+    if save:
+        archive_experiments(archive)
+    refs = experiment_refs()
+    found = [_run_at(n, sha) for n, sha in refs]
+    live = {n for n, _ in refs}
+    found += [_run_at(n, None, d) for n, d in archived_runs(archive) if n not in live]
+    if workspace:
+        found.insert(0, _run_at("workspace", None))
+    return [r for r in found if r is not None]
+
+
 def report(
     params: Annotated[Path, typer.Option(help="The setup to report: runs must match it.")] = Path(
         "params.yaml"
@@ -102,19 +157,24 @@ def report(
         "reports/f1_by_model.png"
     ),
     workspace: Annotated[bool, typer.Option(help="Count the workspace's own run too.")] = True,
+    archive: Annotated[
+        Path, typer.Option(help="Run archive: one folder per experiment, committed to git.")
+    ] = ARCHIVE,
+    save: Annotated[
+        bool, typer.Option(help="Copy each experiment ref's run files into ARCHIVE first.")
+    ] = True,
 ) -> None:
-    """Collect every finished run (workspace + `dvc exp` refs) into mean ± std per model.
+    """Collect every finished run (workspace, `dvc exp` refs, ARCHIVE) into mean ± std per model.
 
     A run counts when its params equal PARAMS except for the swept keys (seed, gamma and the
     ablation switches teacher.tsd / type_constraints / base, student.hint / maa / kd); others
     (older setups, other epochs or word vectors) are listed as left out. Writes OUT (main table
     with the paper's Table 3 figure and deltas beside ours, ablation table, every run), CSV and
-    FIGURE. Run the matrix first: see the README, "Run matrix".
+    FIGURE. Each experiment ref is first copied into ARCHIVE (commit it: refs and DVC's cache
+    stay in this clone). Run the matrix first: `kdre matrix`, or see the README, "Run matrix".
     """
     reference = yaml.safe_load(params.read_text(encoding="utf-8"))
-    found = [_run_at(n, sha) for n, sha in experiment_refs()]
-    if workspace:
-        found.insert(0, _run_at("workspace", None))
+    found = find_runs(archive, workspace, save)
     runs = [r for r in found if isinstance(r, Run)]
     rows, skipped = collect(runs, reference, asdict(Params()))
     skipped += [r for r in found if isinstance(r, str)]

@@ -185,3 +185,13 @@ def test_report_command_reads_experiment_refs_from_git(tmp_path):
     (tmp_path / "dvc.lock").write_text(yaml.safe_dump(fresh))
     text = report()
     assert "| Student-S | 2 | 74.00 ± 2.83 |" in text and "Left out (1)" in text
+    # every report archived the experiment refs: a clone without them (refs and DVC's cache
+    # stay in one clone) still counts the archived run, and the archive records its commit
+    archived = tmp_path / "reports/runs/lucky-seed"
+    assert json.loads((archived / "metrics/student.json").read_text())["test"]["f1"] == 76
+    assert json.loads((archived / "run.json").read_text())["commit"] == sha
+    assert not (tmp_path / "reports/runs/exec").exists()
+    git("update-ref", "-d", "refs/exps/ab/cdef0123456789/lucky-seed")
+    git("update-ref", "-d", "refs/exps/ab/cdef0123456789/other-setup")
+    text = report()
+    assert "| Student-S | 2 | 74.00 ± 2.83 |" in text and "lucky-seed" in text

@@ -1,0 +1,151 @@
+"""``kdre matrix``: queue the report's run matrix as DVC experiments, skipping finished cells.
+
+One experiment per (cell, seed), named `<cell>-s<seed>`. A cell is finished when the workspace,
+an experiment ref or the run archive (reports/runs, committed) holds a run of this setup with
+the cell's values: so the matrix can be split across machines or sessions, each one running
+what is missing, committing the archive that `kdre report` writes, and the next going on.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+
+from kdre.config import Params
+from kdre.errors import InputError
+from kdre.report import Run, flatten, same_setup
+from stages.report import ARCHIVE, find_runs
+from stages.report import report as write_report
+
+# The report's cells: Teacher/Student for each γ (each run also trains or restores its C-GCN
+# baseline), then the paper's Table 4 ablations, each of Student-R. Values as `dvc exp run -S`
+# takes them. Without type constraints there is nothing to start the teacher from but scratch.
+CELLS: dict[str, dict[str, str]] = {
+    "scalar": {"gamma": "scalar"},
+    "vector": {"gamma": "vector"},
+    "relation": {"gamma": "relation"},
+    "no-tsd": {"gamma": "relation", "teacher.tsd": "false"},
+    "no-ht": {"gamma": "relation", "student.hint": "false"},
+    "no-tc": {
+        "gamma": "relation",
+        "teacher.type_constraints": "false",
+        "teacher.base": "scratch",
+    },
+    "no-maa": {"gamma": "relation", "student.maa": "false"},
+    "no-kd": {"gamma": "relation", "student.kd": "false"},
+}
+
+
+def covers(run: Run, overrides: dict[str, str], seed: int) -> bool:
+    """True when ``run`` ran with ``seed`` and every override (a YAML value, as -S takes it).
+
+    A key the run's params lack means its default, as in the report. A run whose student
+    did not finish covers nothing."""
+    if "student" not in run.metrics:
+        return False
+    flat = {**flatten(asdict(Params())), **flatten(run.params)}
+    wanted = {"seed": seed, **{k: yaml.safe_load(v) for k, v in overrides.items()}}
+    return all(flat.get(k) == v for k, v in wanted.items())
+
+
+def missing(
+    runs: list[Run], reference: dict, seeds: list[int], cells: dict[str, dict[str, str]]
+) -> list[tuple[str, dict[str, str], int]]:
+    """(cell, overrides, seed) not yet run in the reference setup, cell by cell, seeds inside
+    (so that two jobs side by side rarely train the same seed's baseline at once)."""
+    defaults = asdict(Params())
+    same = [r for r in runs if same_setup(r, reference, defaults)]
+    return [
+        (cell, overrides, seed)
+        for cell, overrides in cells.items()
+        for seed in seeds
+        if not any(covers(r, overrides, seed) for r in same)
+    ]
+
+
+def _dvc(*args: str) -> str:
+    done = subprocess.run(["dvc", *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise InputError(f"dvc {' '.join(args)} failed: {done.stderr.strip() or done.stdout}")
+    return done.stdout
+
+
+def _in_queue() -> set[str]:
+    """Names of the experiments queued or running now."""
+    names = set()
+    for line in _dvc("queue", "status").splitlines():
+        parts = line.split()
+        if len(parts) >= 4 and parts[-1] in ("Queued", "Running"):
+            names.add(parts[1])
+    return names
+
+
+def _parse_seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise InputError(f"--seeds: expected comma-separated integers, got {text!r}") from None
+    if not seeds:
+        raise InputError("--seeds: no seed given")
+    return seeds
+
+
+def matrix(
+    seeds: Annotated[str, typer.Option(help="Comma-separated seeds of every cell.")] = "1,2,3",
+    cells: Annotated[
+        str, typer.Option(help=f"Comma-separated cells, of: {', '.join(CELLS)}.")
+    ] = ",".join(CELLS),
+    jobs: Annotated[int, typer.Option(help="Experiments run side by side.")] = 2,
+    threads: Annotated[
+        int, typer.Option(help="Torch threads per experiment (jobs × threads ≤ cores).")
+    ] = 1,
+    params: Annotated[Path, typer.Option(help="The setup to run and report.")] = Path(
+        "params.yaml"
+    ),
+    archive: Annotated[Path, typer.Option(help="Committed run archive.")] = ARCHIVE,
+    wait: Annotated[
+        bool, typer.Option(help="Wait for the queue, then archive and write the report.")
+    ] = True,
+    dry_run: Annotated[bool, typer.Option(help="Only list the experiments to queue.")] = False,
+) -> None:
+    """Queue every (cell, seed) of the report not yet run, start JOBS workers, wait, report.
+
+    Cells: Teacher/Student-S, -V, -R (each with its C-GCN baseline) and the ablations of
+    Student-R (−TSD, −HT, −TC, −MAA, −KD). Finished cells (workspace, experiment refs, the
+    ARCHIVE) and experiments already queued are skipped, so running this again after an
+    interruption only queues what is missing. Commit ARCHIVE and reports/ afterwards.
+    """
+    chosen = [c.strip() for c in cells.split(",") if c.strip()]
+    unknown = sorted(set(chosen) - set(CELLS))
+    if unknown:
+        raise InputError(f"--cells: unknown {', '.join(unknown)}; known: {', '.join(CELLS)}")
+    reference = yaml.safe_load(params.read_text(encoding="utf-8"))
+    runs = [r for r in find_runs(archive, workspace=True, save=False) if isinstance(r, Run)]
+    todo = missing(runs, reference, _parse_seeds(seeds), {c: CELLS[c] for c in chosen})
+    queued = set() if dry_run else _in_queue()
+    for cell, overrides, seed in todo:
+        name = f"{cell}-s{seed}"
+        sets = [f"seed={seed}", f"train.threads={threads}"]
+        sets += [f"{k}={v}" for k, v in overrides.items()]
+        if name in queued:
+            typer.echo(f"already queued: {name}", err=True)
+            continue
+        typer.echo(f"queue {name}: {' '.join(sets)}", err=True)
+        if not dry_run:
+            _dvc("exp", "run", "--queue", "-n", name, *(a for s in sets for a in ("-S", s)))
+    typer.echo(f"{len(todo)} of {len(chosen) * len(_parse_seeds(seeds))} runs to do", err=True)
+    if dry_run:
+        return
+    if todo or queued:  # idempotent: workers already running are kept
+        _dvc("queue", "start", "-j", str(jobs))
+    if not wait:
+        return
+    while _in_queue():
+        time.sleep(60)
+    write_report(params=params, archive=archive)

@@ -1,0 +1,29 @@
+"""`kdre matrix` queues only what no finished run covers."""
+
+from __future__ import annotations
+
+from test_report import BASE, metrics, params
+
+from kdre.report import Run
+from stages.matrix import CELLS, covers, missing
+
+
+def test_finished_cells_are_skipped_and_other_setups_do_not_count():
+    runs = [
+        Run("scalar-s1", params(seed=1), metrics(70, 71, 72)),
+        Run("hint-off", params(seed=2, gamma="relation", student__hint=False), metrics(1, 2, 3)),
+        Run("longer", params(seed=3, train={"epochs": 9}), metrics(1, 1, 1)),  # another setup
+    ]
+    cells = {c: CELLS[c] for c in ("scalar", "no-ht")}
+    todo = [(cell, seed) for cell, _, seed in missing(runs, BASE, [1, 2, 3], cells)]
+    assert todo == [("scalar", 2), ("scalar", 3), ("no-ht", 1), ("no-ht", 3)]
+
+
+def test_overrides_are_read_as_yaml_and_an_unfinished_student_covers_nothing():
+    no_tc = CELLS["no-tc"]
+    run = Run("r", params(gamma="relation", teacher__type_constraints=False), metrics(1, 2, 3))
+    assert not covers(run, no_tc, 1)  # teacher.base is still "auto"
+    run.params["teacher"]["base"] = "scratch"
+    assert covers(run, no_tc, 1) and not covers(run, no_tc, 2)
+    partial = {k: v for k, v in metrics(1, 2, 3).items() if k != "student"}
+    assert not covers(Run("p", run.params, partial), no_tc, 1)
