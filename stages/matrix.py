@@ -20,7 +20,7 @@ import yaml
 from kdre.config import Params
 from kdre.errors import InputError
 from kdre.report import Run, flatten, same_setup
-from stages.report import ARCHIVE, find_runs
+from stages.report import ARCHIVE, ArchiveOption, find_runs
 from stages.report import report as write_report
 
 # The report's cells: Teacher/Student for each γ (each run also trains or restores its C-GCN
@@ -108,7 +108,7 @@ def matrix(
     params: Annotated[Path, typer.Option(help="The setup to run and report.")] = Path(
         "params.yaml"
     ),
-    archive: Annotated[Path, typer.Option(help="Committed run archive.")] = ARCHIVE,
+    archive: ArchiveOption = ARCHIVE,
     wait: Annotated[
         bool, typer.Option(help="Wait for the queue, then archive and write the report.")
     ] = True,

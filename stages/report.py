@@ -27,6 +27,9 @@ from kdre.report import Run, collect, lock_params, markdown, plot, summarise
 METRIC_FILES = ("baseline", "teacher", "student", "evaluate")
 RUN_FILES = ("dvc.lock", "params.yaml", *(f"metrics/{stem}.json" for stem in METRIC_FILES))
 ARCHIVE = Path("reports/runs")
+ArchiveOption = Annotated[
+    Path, typer.Option(help="Run archive: one folder per experiment, committed to git.")
+]
 NOTES = """## Where this setup differs from the paper
 
 - Word vectors: the paper uses GloVe 840B (300-d). Nothing can be downloaded at run time here,
@@ -157,9 +160,7 @@ def report(
         "reports/f1_by_model.png"
     ),
     workspace: Annotated[bool, typer.Option(help="Count the workspace's own run too.")] = True,
-    archive: Annotated[
-        Path, typer.Option(help="Run archive: one folder per experiment, committed to git.")
-    ] = ARCHIVE,
+    archive: ArchiveOption = ARCHIVE,
     save: Annotated[
         bool, typer.Option(help="Copy each experiment ref's run files into ARCHIVE first.")
     ] = True,
