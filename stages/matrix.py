@@ -9,6 +9,7 @@ what is missing, committing the archive that `kdre report` writes, and the next 
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -70,7 +71,8 @@ def missing(
 
 
 def _dvc(*args: str) -> str:
-    done = subprocess.run(["dvc", *args], capture_output=True, text=True)
+    """Run DVC from this interpreter's environment, activated or not."""
+    done = subprocess.run([sys.executable, "-m", "dvc", *args], capture_output=True, text=True)
     if done.returncode != 0:
         raise InputError(f"dvc {' '.join(args)} failed: {done.stderr.strip() or done.stdout}")
     return done.stdout
