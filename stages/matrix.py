@@ -129,7 +129,8 @@ def matrix(
         raise InputError(f"--cells: unknown {', '.join(unknown)}; known: {', '.join(CELLS)}")
     reference = yaml.safe_load(params.read_text(encoding="utf-8"))
     runs = [r for r in find_runs(archive, workspace=True, save=False) if isinstance(r, Run)]
-    todo = missing(runs, reference, _parse_seeds(seeds), {c: CELLS[c] for c in chosen})
+    seed_list = _parse_seeds(seeds)
+    todo = missing(runs, reference, seed_list, {c: CELLS[c] for c in chosen})
     queued = set() if dry_run else _in_queue()
     for cell, overrides, seed in todo:
         name = f"{cell}-s{seed}"
@@ -141,7 +142,7 @@ def matrix(
         typer.echo(f"queue {name}: {' '.join(sets)}", err=True)
         if not dry_run:
             _dvc("exp", "run", "--queue", "-n", name, *(a for s in sets for a in ("-S", s)))
-    typer.echo(f"{len(todo)} of {len(chosen) * len(_parse_seeds(seeds))} runs to do", err=True)
+    typer.echo(f"{len(todo)} of {len(chosen) * len(seed_list)} runs to do", err=True)
     if dry_run:
         return
     if todo or queued:  # idempotent: workers already running are kept

@@ -23,6 +23,7 @@ import yaml
 from kdre.config import Params
 from kdre.errors import InputError
 from kdre.report import Run, collect, lock_params, markdown, plot, summarise
+from stages.common import write_text
 
 METRIC_FILES = ("baseline", "teacher", "student", "evaluate")
 RUN_FILES = ("dvc.lock", "params.yaml", *(f"metrics/{stem}.json" for stem in METRIC_FILES))
@@ -98,13 +99,13 @@ def experiment_refs() -> list[tuple[str, str]]:
     return out
 
 
-def archive_experiments(archive: Path) -> list[str]:
+def archive_experiments(archive: Path, refs: list[tuple[str, str]]) -> list[str]:
     """Copy each experiment ref's run files into ``archive``/<name>/; the names copied.
 
     A ref with no metrics (a failed or unfinished run) is skipped. `run.json` records the
     commit the files came from and its parent (the code the experiment ran)."""
     copied = []
-    for name, sha in experiment_refs():
+    for name, sha in refs:
         files = {path: _show(sha, path) for path in RUN_FILES}
         if not any(files[f"metrics/{stem}.json"] for stem in METRIC_FILES):
             continue
@@ -116,13 +117,8 @@ def archive_experiments(archive: Path) -> list[str]:
             json.dumps({"experiment": name, "commit": sha, "parent": parent}, indent=2) + "\n"
         )
         for path, text in files.items():
-            if text is None:
-                continue
-            target = archive / name / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, target)
+            if text is not None:
+                write_text(archive / name / path, text)
         copied.append(name)
     return copied
 
@@ -136,10 +132,12 @@ def archived_runs(archive: Path) -> list[tuple[str, Path]]:
 
 def find_runs(archive: Path, workspace: bool, save: bool) -> list[Run | str]:
     """Every run this clone knows of: workspace, experiment refs, archive (refs archived first
-    when ``save``); an experiment both live and archived is read once, from its ref."""
-    if save:
-        archive_experiments(archive)
+    when ``save``); an experiment both live and archived is read once: from the archive when
+    this call just copied it there, else from its ref."""
     refs = experiment_refs()
+    if save:
+        copied = set(archive_experiments(archive, refs))
+        refs = [(n, sha) for n, sha in refs if n not in copied]
     found = [_run_at(n, sha) for n, sha in refs]
     live = {n for n, _ in refs}
     found += [_run_at(n, None, d) for n, d in archived_runs(archive) if n not in live]
@@ -183,9 +181,7 @@ def report(
     text = markdown(summary, rows, skipped, NOTES)
     for path in (out, csv, figure):
         path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, out)
+    write_text(out, text)
     tmp = csv.with_name(f".{csv.name}.tmp")
     rows.to_csv(tmp, index=False)
     os.replace(tmp, csv)
