@@ -41,6 +41,10 @@ NOTES = """## Where this setup differs from the paper
 - Entity types on SemEval come from spaCy NER over the marked nominals; most are `O`, so the
   pattern graph is close to a constant prior there (see metrics/graph.json).
 - The paper reports one run per model; each row here is a mean over seeds (sample std).
+- The matrix runs at 1 torch thread per job (two jobs on 2 cores); the default `dvc repro` at 2.
+  The thread count reorders float sums, so a seed's numbers differ between the two (C-GCN
+  seed 1: 80.62 at 1 thread, 80.01 at 2). Each model and seed is counted once, from the
+  matrix when it ran it; the `threads` column of "Every run" says which.
 - The paper's Table 4 ablations are on TACRED; their deltas are shown for direction only.
 - Teacher-R reads the gold label, so its dev/test scores are never results and are left out.
 """
@@ -131,9 +135,11 @@ def archived_runs(archive: Path) -> list[tuple[str, Path]]:
 
 
 def find_runs(archive: Path, workspace: bool, save: bool) -> list[Run | str]:
-    """Every run this clone knows of: workspace, experiment refs, archive (refs archived first
-    when ``save``); an experiment both live and archived is read once: from the archive when
-    this call just copied it there, else from its ref."""
+    """Every run this clone knows of: experiment refs, archive (refs archived first when
+    ``save``), then the workspace; an experiment both live and archived is read once: from the
+    archive when this call just copied it there, else from its ref. The workspace comes last so
+    that a (model, seed) the matrix ran is taken from the matrix (one thread count throughout),
+    and the workspace adds only what the matrix lacks."""
     refs = experiment_refs()
     if save:
         copied = set(archive_experiments(archive, refs))
@@ -142,7 +148,7 @@ def find_runs(archive: Path, workspace: bool, save: bool) -> list[Run | str]:
     live = {n for n, _ in refs}
     found += [_run_at(n, None, d) for n, d in archived_runs(archive) if n not in live]
     if workspace:
-        found.insert(0, _run_at("workspace", None))
+        found.append(_run_at("workspace", None))
     return [r for r in found if r is not None]
 
 

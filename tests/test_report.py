@@ -195,3 +195,12 @@ def test_report_command_reads_experiment_refs_from_git(tmp_path):
     git("update-ref", "-d", "refs/exps/ab/cdef0123456789/other-setup")
     text = report()
     assert "| Student-S | 2 | 74.00 ± 2.83 |" in text and "lucky-seed" in text
+    # a workspace run of a seed the matrix already ran, at another thread count (its numbers
+    # drift like a reseed): the matrix's run is kept, the workspace's duplicate is not counted
+    ws = params(seed=2, train={"epochs": 50, "threads": 2})
+    write_run(ws, metrics(1, 1, 1))
+    (tmp_path / "dvc.lock").write_text(
+        yaml.safe_dump(lock(**{s: ws for s in ("baseline", "teacher", "student")}))
+    )
+    text = report()
+    assert "| Student-S | 1 | 76.00 ± – |" in text and "| 1.00 |" not in text

@@ -125,6 +125,7 @@ def model_rows(run: Run) -> list[dict]:
     """Rows (model, seed, dev/test F1, wall time, p-value) for the models a run trained."""
     flat = flatten(run.params)
     seed = flat.get("seed")
+    threads = str(flat.get("train.threads", "–"))  # a label: "–" must not turn ints to floats
     letter = GAMMA_LETTER.get(str(flat.get("gamma")), "?")
     off = ablations(run.params)
     teacher_off = [t for t in off if t in ("TSD", "TC")]
@@ -139,6 +140,7 @@ def model_rows(run: Run) -> list[dict]:
                 "kind": kind,
                 "ablation": "+".join(ablated),
                 "seed": seed,
+                "threads": threads,
                 "run": run.name,
                 "dev_f1": metrics.get("dev", {}).get("f1"),
                 "test_f1": metrics["test"]["f1"],
@@ -164,8 +166,10 @@ def collect(
     """One row per (model, seed) among the runs of the reference setup; the names skipped.
 
     The same model and seed from two runs (e.g. the baseline, retrained or restored from the
-    run cache in every experiment) is kept once: the runs are deterministic, and counting it
-    twice would shrink the spread.
+    run cache in every experiment) is kept once, from the first run in ``runs``: counting it
+    twice would shrink the spread. Same params, seed and thread count give the same numbers;
+    another thread count reorders float sums and drifts like a reseed (C-GCN seed 1: 80.62
+    test at 1 thread, 80.01 at 2), so the caller puts the runs it prefers first.
     """
     kept, skipped = [], []
     for run in runs:
@@ -211,7 +215,7 @@ def _fmt(value, spec: str = ".2f") -> str:
 def _table(rows: pd.DataFrame) -> list[str]:
     cols = [
         c
-        for c in ("model", "seed", "dev_f1", "test_f1", "p_value", "wall_seconds", "run")
+        for c in ("model", "seed", "threads", "dev_f1", "test_f1", "p_value", "wall_seconds", "run")
         if c in rows
     ]
     out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
