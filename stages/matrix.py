@@ -8,8 +8,10 @@ what is missing, committing the archive that `kdre report` writes, and the next 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -70,12 +72,38 @@ def missing(
     ]
 
 
+def dvc_env() -> dict[str, str]:
+    """This environment with this interpreter's bin folder first on PATH: the queue workers
+    call `dvc` by name and the stages call `python`, so they must find this venv's, activated
+    or not."""
+    bin_dir = str(Path(sys.executable).parent)
+    return {**os.environ, "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")])}
+
+
 def _dvc(*args: str) -> str:
     """Run DVC from this interpreter's environment, activated or not."""
-    done = subprocess.run([sys.executable, "-m", "dvc", *args], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "dvc", *args], capture_output=True, text=True, env=dvc_env()
+    )
     if done.returncode != 0:
         raise InputError(f"dvc {' '.join(args)} failed: {done.stderr.strip() or done.stdout}")
     return done.stdout
+
+
+def _start_workers(jobs: int) -> None:
+    """`dvc queue start`: its workers are daemons that keep the output streams they were given,
+    so those go to a file; a pipe would never reach end of file and this call would hang."""
+    with tempfile.TemporaryFile("w+") as log:
+        done = subprocess.run(
+            [sys.executable, "-m", "dvc", "queue", "start", "-j", str(jobs)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=dvc_env(),
+        )
+        log.seek(0)
+        if done.returncode != 0:
+            raise InputError(f"dvc queue start failed: {log.read().strip()}")
 
 
 def _in_queue() -> set[str]:
@@ -146,7 +174,7 @@ def matrix(
     if dry_run:
         return
     if todo or queued:  # idempotent: workers already running are kept
-        _dvc("queue", "start", "-j", str(jobs))
+        _start_workers(jobs)
     if not wait:
         return
     while _in_queue():

@@ -27,3 +27,19 @@ def test_overrides_are_read_as_yaml_and_an_unfinished_student_covers_nothing():
     assert covers(run, no_tc, 1) and not covers(run, no_tc, 2)
     partial = {k: v for k, v in metrics(1, 2, 3).items() if k != "student"}
     assert not covers(Run("p", run.params, partial), no_tc, 1)
+
+
+def test_queue_workers_find_this_environments_dvc_and_python(monkeypatch):
+    """The queue's workers call `dvc` and the stages `python` by name: without an activated
+    venv they must still get this interpreter's (it failed here: "No such file: 'dvc'")."""
+    import shutil
+    import sys
+    from pathlib import Path
+
+    from stages.matrix import dvc_env
+
+    monkeypatch.setenv("PATH", "/nonexistent")
+    path = dvc_env()["PATH"]
+    bin_dir = Path(sys.executable).parent
+    assert Path(shutil.which("dvc", path=path)).parent == bin_dir
+    assert Path(shutil.which("python", path=path)).parent == bin_dir
