@@ -71,6 +71,8 @@ def test_rows_are_named_by_gamma_and_ablation_and_deduplicated():
     text = markdown(summary, rows, skipped, "a note")
     assert "| Student-S | 3 | 73.67 ± 2.08 |" in text
     assert "| Student-R −HT | 1 | 73.00 ± – | -2.00 | -1.2 |" in text
+    # without KD there is no γ in the name, but the run's γ says which student it ablates
+    assert "| Student −KD | 1 | 69.00 ± – | -4.67 | -2.1 |" in text
     assert "old" in text and "a note" in text
 
 

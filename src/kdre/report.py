@@ -131,12 +131,15 @@ def model_rows(run: Run) -> list[dict]:
     teacher_off = [t for t in off if t in ("TSD", "TC")]
     rows = []
 
-    def add(model: str, kind: str, metrics: dict | None, ablated: list[str]) -> None:
+    def add(
+        model: str, kind: str, metrics: dict | None, ablated: list[str], full: str = ""
+    ) -> None:
         if not metrics or "test" not in metrics:  # missing, or leaky (Teacher-R)
             return
         rows.append(
             {
                 "model": model + "".join(f" −{t}" for t in ablated),
+                "full_model": full or model,  # what the ablation is measured against
                 "kind": kind,
                 "ablation": "+".join(ablated),
                 "seed": seed,
@@ -151,7 +154,8 @@ def model_rows(run: Run) -> list[dict]:
     add("C-GCN", "baseline", run.metrics.get("baseline"), [])
     add(f"Teacher-{letter}", "teacher", run.metrics.get("teacher"), teacher_off)
     if "KD" in off:  # a student from hard labels: no teacher, so no γ in its name
-        add("Student", "student", run.metrics.get("student"), [t for t in off if t != "TSD"])
+        kept = [t for t in off if t != "TSD"]
+        add("Student", "student", run.metrics.get("student"), kept, f"Student-{letter}")
     else:
         add(f"Student-{letter}", "student", run.metrics.get("student"), off)
     evaluation = run.metrics.get("evaluate", {})
@@ -190,6 +194,7 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame()
     agg = rows.groupby("model", sort=False).agg(
         kind=("kind", "first"),
+        full_model=("full_model", "first"),
         ablation=("ablation", "first"),
         n=("seed", "nunique"),
         test_f1_mean=("test_f1", "mean"),
@@ -255,8 +260,7 @@ def markdown(summary: pd.DataFrame, rows: pd.DataFrame, skipped: list[str], note
             "|---|---|---|---|---|",
         ]
         for model, r in abl.iterrows():
-            full_name = model.split(" −")[0]
-            full = summary["test_f1_mean"].get(full_name)
+            full = summary["test_f1_mean"].get(r.full_model)
             delta = r.test_f1_mean - full if full is not None else None
             paper = PAPER_ABLATION_DELTA.get(r.ablation) if r.kind == "student" else None
             lines.append(
