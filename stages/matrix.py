@@ -81,29 +81,24 @@ def dvc_env() -> dict[str, str]:
 
 
 def _dvc(*args: str) -> str:
-    """Run DVC from this interpreter's environment, activated or not."""
-    done = subprocess.run(
-        [sys.executable, "-m", "dvc", *args], capture_output=True, text=True, env=dvc_env()
-    )
-    if done.returncode != 0:
-        raise InputError(f"dvc {' '.join(args)} failed: {done.stderr.strip() or done.stdout}")
-    return done.stdout
-
-
-def _start_workers(jobs: int) -> None:
-    """`dvc queue start`: its workers are daemons that keep the output streams they were given,
-    so those go to a file; a pipe would never reach end of file and this call would hang."""
-    with tempfile.TemporaryFile("w+") as log:
+    """Run DVC from this interpreter's environment, activated or not. Its output goes through
+    files, not pipes: `dvc queue start` leaves daemon workers holding the streams it was given,
+    and a pipe would then never reach end of file."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         done = subprocess.run(
-            [sys.executable, "-m", "dvc", "queue", "start", "-j", str(jobs)],
+            [sys.executable, "-m", "dvc", *args],
             stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+            stdout=out,
+            stderr=err,
+            text=True,
             env=dvc_env(),
         )
-        log.seek(0)
-        if done.returncode != 0:
-            raise InputError(f"dvc queue start failed: {log.read().strip()}")
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if done.returncode != 0:
+        raise InputError(f"dvc {' '.join(args)} failed: {stderr.strip() or stdout}")
+    return stdout
 
 
 def _in_queue() -> set[str]:
@@ -174,7 +169,7 @@ def matrix(
     if dry_run:
         return
     if todo or queued:  # idempotent: workers already running are kept
-        _start_workers(jobs)
+        _dvc("queue", "start", "-j", str(jobs))
     if not wait:
         return
     while _in_queue():

@@ -11,7 +11,6 @@ DVC stage on purpose: a stage sees only its own workspace, never its sibling exp
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from dataclasses import asdict
 from pathlib import Path
@@ -188,9 +187,7 @@ def report(
     for path in (out, csv, figure):
         path.parent.mkdir(parents=True, exist_ok=True)
     write_text(out, text)
-    tmp = csv.with_name(f".{csv.name}.tmp")
-    rows.to_csv(tmp, index=False)
-    os.replace(tmp, csv)
+    write_text(csv, rows.to_csv(index=False))
     if not summary.empty:
         plot(summary, figure)
     typer.echo(
