@@ -101,14 +101,24 @@ def _dvc(*args: str) -> str:
     return stdout
 
 
-def _in_queue() -> set[str]:
-    """Names of the experiments queued or running now."""
-    names = set()
+def _in_queue() -> dict[str, str]:
+    """Experiments queued or running now: name → "Queued" or "Running"."""
+    names = {}
     for line in _dvc("queue", "status").splitlines():
         parts = line.split()
         if len(parts) >= 4 and parts[-1] in ("Queued", "Running"):
-            names.add(parts[1])
+            names[parts[1]] = parts[-1]
     return names
+
+
+def wait_for_queue(jobs: int, poll_seconds: float = 60) -> None:
+    """Return when nothing is queued or running. A DVC worker stops when one of its 10-second
+    checks finds it without a task, even with experiments still queued (seen here between two
+    tasks), so the missing workers are started again while any experiment waits."""
+    while queue := _in_queue():
+        if "Queued" in queue.values():
+            _dvc("queue", "start", "-j", str(jobs))
+        time.sleep(poll_seconds)
 
 
 def _parse_seeds(text: str) -> list[int]:
@@ -154,7 +164,7 @@ def matrix(
     runs = [r for r in find_runs(archive, workspace=True, save=False) if isinstance(r, Run)]
     seed_list = _parse_seeds(seeds)
     todo = missing(runs, reference, seed_list, {c: CELLS[c] for c in chosen})
-    queued = set() if dry_run else _in_queue()
+    queued = {} if dry_run else _in_queue()
     for cell, overrides, seed in todo:
         name = f"{cell}-s{seed}"
         sets = [f"seed={seed}", f"train.threads={threads}"]
@@ -172,6 +182,5 @@ def matrix(
         _dvc("queue", "start", "-j", str(jobs))
     if not wait:
         return
-    while _in_queue():
-        time.sleep(60)
+    wait_for_queue(jobs)
     write_report(params=params, archive=archive)

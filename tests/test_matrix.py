@@ -43,3 +43,30 @@ def test_queue_workers_find_this_environments_dvc_and_python(monkeypatch):
     bin_dir = Path(sys.executable).parent
     assert Path(shutil.which("dvc", path=path)).parent == bin_dir
     assert Path(shutil.which("python", path=path)).parent == bin_dir
+
+
+def test_waiting_restarts_workers_while_experiments_are_queued(monkeypatch):
+    """Workers that stopped between tasks are started again; none once only runs are left."""
+    import stages.matrix as m
+
+    head = "Task     Name         Created    Status\n"
+    statuses = iter(
+        [
+            head
+            + "33be12d  scalar-s3    08:30 AM   Running\n"
+            + "885509c  no-ht-s3     09:37 AM   Queued\n",
+            head + "885509c  no-ht-s3     09:37 AM   Running\n",
+            head + "885509c  no-ht-s3     09:37 AM   Success\n",
+        ]
+    )
+    calls = []
+
+    def fake_dvc(*args: str) -> str:
+        calls.append(args)
+        return next(statuses) if args == ("queue", "status") else ""
+
+    monkeypatch.setattr(m, "_dvc", fake_dvc)
+    monkeypatch.setattr(m.time, "sleep", lambda _: None)
+    m.wait_for_queue(jobs=2)
+    assert [c for c in calls if c[:2] == ("queue", "start")] == [("queue", "start", "-j", "2")]
+    assert calls.count(("queue", "status")) == 3
