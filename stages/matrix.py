@@ -90,7 +90,6 @@ def _dvc(*args: str) -> str:
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=err,
-            text=True,
             env=dvc_env(),
         )
         out.seek(0)
@@ -178,9 +177,9 @@ def matrix(
     typer.echo(f"{len(todo)} of {len(chosen) * len(seed_list)} runs to do", err=True)
     if dry_run:
         return
-    if todo or queued:  # idempotent: workers already running are kept
-        _dvc("queue", "start", "-j", str(jobs))
     if not wait:
+        if todo or queued:  # idempotent: workers already running are kept
+            _dvc("queue", "start", "-j", str(jobs))
         return
-    wait_for_queue(jobs)
+    wait_for_queue(jobs)  # starts the workers while anything is queued
     write_report(params=params, archive=archive)
