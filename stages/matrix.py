@@ -22,7 +22,7 @@ import yaml
 
 from kdre.config import Params
 from kdre.errors import InputError
-from kdre.report import Run, flatten, same_setup
+from kdre.report import VECTORS, Run, flatten, same_setup
 from stages.report import ARCHIVE, ArchiveOption, find_runs
 from stages.report import report as write_report
 
@@ -43,17 +43,34 @@ CELLS: dict[str, dict[str, str]] = {
     "no-maa": {"gamma": "relation", "student.maa": "false"},
     "no-kd": {"gamma": "relation", "student.kd": "false"},
 }
+# Student-R (with its C-GCN and Teacher-R) from each other word-vector source, for the report's
+# word-vector table; not in the default matrix (each is three trainings per seed).
+# minilm-static's table is 384-d, so the embedding must be that wide.
+VECTOR_CELLS: dict[str, dict[str, str]] = {
+    "vectors-random": {"gamma": "relation", "embeddings.source": "random"},
+    "vectors-minilm-static": {
+        "gamma": "relation",
+        "embeddings.source": "minilm-static",
+        "model.emb_dim": "384",
+    },
+    "vectors-minilm-contextual": {"gamma": "relation", "embeddings.contextual": "minilm"},
+}
+ALL_CELLS = {**CELLS, **VECTOR_CELLS}
 
 
-def covers(run: Run, overrides: dict[str, str], seed: int) -> bool:
-    """True when ``run`` ran with ``seed`` and every override (a YAML value, as -S takes it).
+def covers(run: Run, overrides: dict[str, str], seed: int, reference: dict | None = None) -> bool:
+    """True when ``run`` ran with ``seed``, every override (a YAML value, as -S takes it) and,
+    where the overrides do not set them, the ``reference``'s word vectors.
 
     A key the run's params lack means its default, as in the report. A run whose student
     did not finish covers nothing."""
     if "student" not in run.metrics:
         return False
-    flat = {**flatten(asdict(Params())), **flatten(run.params)}
-    wanted = {"seed": seed, **{k: yaml.safe_load(v) for k, v in overrides.items()}}
+    defaults = flatten(asdict(Params()))
+    flat = {**defaults, **flatten(run.params)}
+    own = {**defaults, **flatten(reference or {})}
+    wanted = {k: own.get(k) for k in VECTORS} if reference is not None else {}
+    wanted |= {"seed": seed, **{k: yaml.safe_load(v) for k, v in overrides.items()}}
     return all(flat.get(k) == v for k, v in wanted.items())
 
 
@@ -63,12 +80,12 @@ def missing(
     """(cell, overrides, seed) not yet run in the reference setup, cell by cell, seeds inside
     (so that two jobs side by side rarely train the same seed's baseline at once)."""
     defaults = asdict(Params())
-    same = [r for r in runs if same_setup(r, reference, defaults)]
+    same = [r for r in runs if same_setup(r, reference, defaults, free=VECTORS)]
     return [
         (cell, overrides, seed)
         for cell, overrides in cells.items()
         for seed in seeds
-        if not any(covers(r, overrides, seed) for r in same)
+        if not any(covers(r, overrides, seed, reference) for r in same)
     ]
 
 
@@ -110,13 +127,27 @@ def _in_queue() -> dict[str, str]:
     return names
 
 
+def _short(queue: dict[str, str], jobs: int) -> int:
+    """Workers missing: free slots (of ``jobs``) that a queued experiment could fill."""
+    statuses = list(queue.values())
+    return max(0, min(jobs - statuses.count("Running"), statuses.count("Queued")))
+
+
 def wait_for_queue(jobs: int, poll_seconds: float = 60) -> None:
-    """Return when nothing is queued or running. A DVC worker stops when one of its 10-second
-    checks finds it without a task, even with experiments still queued (seen here between two
-    tasks), so the missing workers are started again while any experiment waits."""
+    """Return when nothing is queued or running, starting workers where they are missing.
+
+    A DVC worker stops when one of its 10-second checks finds it without a task, even with
+    experiments still queued (seen here between two tasks), so lost workers are started again.
+    But `dvc queue start -j N` does not see busy workers and starts N more (seen: started each
+    minute, it put 6 trainings on 2 cores). So only the missing ones are started, and only when
+    a slot stayed empty over two polls: a live worker takes its next task within seconds."""
+    short_before = None  # first poll: start at once
     while queue := _in_queue():
-        if "Queued" in queue.values():
-            _dvc("queue", "start", "-j", str(jobs))
+        short = _short(queue, jobs)
+        start = short if short_before is None else min(short, short_before)
+        if start:
+            _dvc("queue", "start", "-j", str(start))
+        short_before = short - start
         time.sleep(poll_seconds)
 
 
@@ -133,7 +164,11 @@ def _parse_seeds(text: str) -> list[int]:
 def matrix(
     seeds: Annotated[str, typer.Option(help="Comma-separated seeds of every cell.")] = "1,2,3",
     cells: Annotated[
-        str, typer.Option(help=f"Comma-separated cells, of: {', '.join(CELLS)}.")
+        str,
+        typer.Option(
+            help=f"Comma-separated cells, of: {', '.join(ALL_CELLS)} (the default: all but the "
+            "vectors-* cells, which run Student-R from the other word-vector sources)."
+        ),
     ] = ",".join(CELLS),
     jobs: Annotated[int, typer.Option(help="Experiments run side by side.")] = 2,
     threads: Annotated[
@@ -151,18 +186,19 @@ def matrix(
     """Queue every (cell, seed) of the report not yet run, start JOBS workers, wait, report.
 
     Cells: Teacher/Student-S, -V, -R (each with its C-GCN baseline) and the ablations of
-    Student-R (−TSD, −HT, −TC, −MAA, −KD). Finished cells (workspace, experiment refs, the
-    ARCHIVE) and experiments already queued are skipped, so running this again after an
-    interruption only queues what is missing. Commit ARCHIVE and reports/ afterwards.
+    Student-R (−TSD, −HT, −TC, −MAA, −KD); on request, the vectors-* cells (Student-R from
+    random, minilm-static and minilm-contextual word vectors). Finished cells (workspace,
+    experiment refs, the ARCHIVE) and experiments already queued are skipped, so running this
+    again after an interruption only queues what is missing. Commit ARCHIVE and reports/ afterwards.
     """
     chosen = [c.strip() for c in cells.split(",") if c.strip()]
-    unknown = sorted(set(chosen) - set(CELLS))
+    unknown = sorted(set(chosen) - set(ALL_CELLS))
     if unknown:
-        raise InputError(f"--cells: unknown {', '.join(unknown)}; known: {', '.join(CELLS)}")
+        raise InputError(f"--cells: unknown {', '.join(unknown)}; known: {', '.join(ALL_CELLS)}")
     reference = yaml.safe_load(params.read_text(encoding="utf-8"))
     runs = [r for r in find_runs(archive, workspace=True, save=False) if isinstance(r, Run)]
     seed_list = _parse_seeds(seeds)
-    todo = missing(runs, reference, seed_list, {c: CELLS[c] for c in chosen})
+    todo = missing(runs, reference, seed_list, {c: ALL_CELLS[c] for c in chosen})
     queued = {} if dry_run else _in_queue()
     for cell, overrides, seed in todo:
         name = f"{cell}-s{seed}"
@@ -178,8 +214,8 @@ def matrix(
     if dry_run:
         return
     if not wait:
-        if todo or queued:  # idempotent: workers already running are kept
-            _dvc("queue", "start", "-j", str(jobs))
+        if start := _short(_in_queue(), jobs):
+            _dvc("queue", "start", "-j", str(start))
         return
     wait_for_queue(jobs)  # starts the workers while anything is queued
     write_report(params=params, archive=archive)

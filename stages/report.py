@@ -21,7 +21,16 @@ import yaml
 
 from kdre.config import Params
 from kdre.errors import InputError
-from kdre.report import Run, collect, lock_params, markdown, plot, summarise
+from kdre.report import (
+    Run,
+    by_vectors,
+    collect,
+    lock_params,
+    markdown,
+    plot,
+    summarise,
+    vectors_label,
+)
 from stages.common import write_text
 
 METRIC_FILES = ("baseline", "teacher", "student", "evaluate")
@@ -171,19 +180,23 @@ def report(
     """Collect every finished run (workspace, `dvc exp` refs, ARCHIVE) into mean ± std per model.
 
     A run counts when its params equal PARAMS except for the swept keys (seed, gamma and the
-    ablation switches teacher.tsd / type_constraints / base, student.hint / maa / kd); others
-    (older setups, other epochs or word vectors) are listed as left out. Writes OUT (main table
-    with the paper's Table 3 figure and deltas beside ours, ablation table, every run), CSV and
-    FIGURE. Each experiment ref is first copied into ARCHIVE (commit it: refs and DVC's cache
-    stay in this clone). Run the matrix first: `kdre matrix`, or see the README, "Run matrix".
+    ablation switches teacher.tsd / type_constraints / base, student.hint / maa / kd) and the
+    word vectors (embeddings.source / path / contextual, model.emb_dim); others (older setups,
+    other epochs) are listed as left out. Writes OUT (main table of PARAMS' word vectors with
+    the paper's Table 3 figure and deltas beside ours, ablation table, C-GCN and Student-R per
+    word-vector source, every run), CSV and FIGURE. Each experiment ref is first copied into
+    ARCHIVE (commit it: refs and DVC's cache stay in this clone). Run the matrix first:
+    `kdre matrix`, or see the README, "Run matrix".
     """
     reference = yaml.safe_load(params.read_text(encoding="utf-8"))
     found = find_runs(archive, workspace, save)
     runs = [r for r in found if isinstance(r, Run)]
-    rows, skipped = collect(runs, reference, asdict(Params()))
+    defaults = asdict(Params())
+    rows, skipped = collect(runs, reference, defaults)
     skipped += [r for r in found if isinstance(r, str)]
-    summary = summarise(rows)
-    text = markdown(summary, rows, skipped, NOTES)
+    own_vectors = vectors_label(reference, defaults)
+    summary = summarise(rows[rows["vectors"] == own_vectors] if not rows.empty else rows)
+    text = markdown(summary, rows, skipped, NOTES, by_vectors(rows), own_vectors)
     for path in (out, csv, figure):
         path.parent.mkdir(parents=True, exist_ok=True)
     write_text(out, text)

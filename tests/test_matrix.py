@@ -45,18 +45,24 @@ def test_queue_workers_find_this_environments_dvc_and_python(monkeypatch):
     assert Path(shutil.which("python", path=path)).parent == bin_dir
 
 
-def test_waiting_restarts_workers_while_experiments_are_queued(monkeypatch):
-    """Workers that stopped between tasks are started again; none once only runs are left."""
+def test_waiting_restarts_only_missing_workers_while_experiments_are_queued(monkeypatch):
+    """A worker lost between tasks is started again, once its slot stayed empty over two polls;
+    busy workers are never doubled (DVC's own check misses them); none once only runs are left."""
     import stages.matrix as m
 
-    head = "Task     Name         Created    Status\n"
+    def status(**names: str) -> str:
+        head = "Task     Name         Created    Status\n"
+        return head + "".join(f"abc1234  {n}    08:30 AM   {s}\n" for n, s in names.items())
+
     statuses = iter(
         [
-            head
-            + "33be12d  scalar-s3    08:30 AM   Running\n"
-            + "885509c  no-ht-s3     09:37 AM   Queued\n",
-            head + "885509c  no-ht-s3     09:37 AM   Running\n",
-            head + "885509c  no-ht-s3     09:37 AM   Success\n",
+            status(a="Running", b="Queued", c="Queued"),  # one of two slots free: start 1
+            status(a="Running", b="Running", c="Queued"),
+            status(b="Running", c="Queued"),  # a finished: its worker may take c any second
+            status(b="Running", c="Queued"),  # still free a poll later: the worker is gone
+            status(b="Running", c="Running"),
+            status(c="Running"),  # nothing queued: nothing to start
+            status(c="Success"),
         ]
     )
     calls = []
@@ -68,5 +74,26 @@ def test_waiting_restarts_workers_while_experiments_are_queued(monkeypatch):
     monkeypatch.setattr(m, "_dvc", fake_dvc)
     monkeypatch.setattr(m.time, "sleep", lambda _: None)
     m.wait_for_queue(jobs=2)
-    assert [c for c in calls if c[:2] == ("queue", "start")] == [("queue", "start", "-j", "2")]
-    assert calls.count(("queue", "status")) == 3
+    starts = [(i, c) for i, c in enumerate(calls) if c[:2] == ("queue", "start")]
+    assert starts == [(1, ("queue", "start", "-j", "1")), (5, ("queue", "start", "-j", "1"))]
+    assert calls.count(("queue", "status")) == 7
+
+
+def test_vector_cells_are_covered_only_by_their_own_word_vectors():
+    from stages.matrix import VECTOR_CELLS
+
+    ref = {**params(gamma="relation"), "embeddings": {"source": "glove-6b-50d"}}
+    rand = {**ref, "embeddings": {"source": "random"}}
+    runs = [
+        Run("relation-s1", ref, metrics(1, 2, 3)),
+        Run("random-s2", {**rand, "seed": 2}, metrics(1, 2, 3)),
+    ]
+    cells = {"relation": CELLS["relation"], "vectors-random": VECTOR_CELLS["vectors-random"]}
+    todo = [(cell, seed) for cell, _, seed in missing(runs, ref, [1, 2], cells)]
+    # the random-vector run neither counts as Student-R of seed 2 nor is left out as another setup
+    assert todo == [("relation", 2), ("vectors-random", 1)]
+    static = VECTOR_CELLS["vectors-minilm-static"]
+    run = Run("s", {**ref, "embeddings": {"source": "minilm-static"}}, metrics(1, 2, 3))
+    assert not covers(run, static, 1, ref)  # model.emb_dim is still the default 300
+    run.params["model"] = {"emb_dim": 384}
+    assert covers(run, static, 1, ref)

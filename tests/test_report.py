@@ -206,3 +206,50 @@ def test_report_command_reads_experiment_refs_from_git(tmp_path):
     )
     text = report()
     assert "| Student-S | 1 | 76.00 ± – |" in text and "| 1.00 |" not in text
+
+
+def test_other_word_vectors_get_their_own_table_not_the_main_one():
+    """A run from other word vectors is compared source by source; it must not stand in for
+    the reference's C-GCN or Student-R of the same seed (dedup is per source)."""
+    from kdre.report import by_vectors, vectors_label
+
+    glove = {
+        "embeddings": {"source": "glove-6b-50d", "contextual": "none"},
+        "model": {"emb_dim": 300},
+    }
+    ref = {**params(gamma="relation"), **glove}
+    rand = {**ref, "embeddings": {"source": "random", "contextual": "none"}}
+    static = {**ref, "embeddings": {"source": "minilm-static"}, "model": {"emb_dim": 384}}
+    runs = [
+        Run("rand-s1", rand, metrics(60, 99, 62, p=0.3, leaky=True)),
+        Run("glove-s1", ref, metrics(80, 99, 82, p=0.01, leaky=True)),
+        Run("glove-s2", {**ref, "seed": 2}, metrics(78, 99, 81, p=0.04, leaky=True)),
+        Run("static-s1", static, metrics(50, 99, 49, leaky=True)),
+        Run("longer", {**rand, "train": {"epochs": 9}}, metrics(1, 1, 1)),
+    ]
+    rows, skipped = collect(runs, ref)
+    assert skipped == ["longer"]  # a vectors run is still held to the rest of the setup
+    own = vectors_label(ref)
+    assert own == "glove-6b-50d (300-d)"
+    assert vectors_label(static) == "minilm-static (384-d)"
+    assert vectors_label({**ref, "embeddings": {"contextual": "minilm"}}, ref) == (
+        "glove-6b-50d + minilm contextual (300-d)"
+    )
+    summary = summarise(rows[rows["vectors"] == own])
+    assert summary.loc["C-GCN", "test_f1_mean"] == pytest.approx(79)  # 80 and 78, not 60
+    assert summary.loc["Student-R", "n"] == 2
+    table = by_vectors(rows)
+    assert table.loc[("random (300-d)", "C-GCN"), "test_f1_mean"] == 60
+    assert table.loc[(own, "Student-R"), "p_value_max"] == pytest.approx(0.04)
+    text = markdown(summary, rows, skipped, "", table, own)
+    assert "| **glove-6b-50d (300-d)** (default) | 2 | 79.00 | 79.00 ± 1.41 | 2 |" in text
+    assert (
+        "| random (300-d) | 1 | 60.00 | 60.00 ± – | 1 | 62.00 | 62.00 ± – | +2.00 | 0.300 |" in text
+    )
+    assert "| minilm-static (384-d) | 1 | 50.00 |" in text
+    assert "| model | vectors | seed |" in text  # the per-run table says which source
+    # one source only: no word-vector section
+    alone = markdown(
+        summary, rows[rows["vectors"] == own], [], "", by_vectors(rows[rows["vectors"] == own]), own
+    )
+    assert "## Word vectors" not in alone and "| model | seed |" in alone

@@ -39,6 +39,11 @@ SWEPT = (
 )
 # Where a run executed, not what it computed (threads change results only at float precision).
 EXECUTION = ("train.threads", "train.device")
+# The word vectors: runs that differ from the reference here (and in SWEPT) land in the table of
+# word-vector sources, not in the main one (minilm-static's 384-d table needs model.emb_dim 384).
+VECTORS = ("embeddings.source", "embeddings.path", "embeddings.contextual", "model.emb_dim")
+# The models the word-vector table compares for each source: the baseline and the best student.
+VECTOR_MODELS = ("C-GCN", "Student-R")
 
 
 @dataclass
@@ -107,8 +112,23 @@ def ablations(params: dict) -> list[str]:
     return off
 
 
-def same_setup(run: Run, reference: dict, defaults: dict | None = None) -> bool:
-    """True when ``run`` differs from the reference params only in swept or execution keys.
+def vectors_label(params: dict, defaults: dict | None = None) -> str:
+    """What a run's words start from, e.g. "glove-6b-50d + minilm contextual (300-d)"."""
+    flat = {**flatten(defaults or {}), **flatten(params)}
+    label = str(flat.get("embeddings.source", "?"))
+    if label == "file":
+        label += f" {flat.get('embeddings.path', '')}"
+    contextual = flat.get("embeddings.contextual", "none")
+    if contextual not in (None, "none"):
+        label += f" + {contextual} contextual"
+    return f"{label} ({flat.get('model.emb_dim', '?')}-d)"
+
+
+def same_setup(
+    run: Run, reference: dict, defaults: dict | None = None, free: tuple[str, ...] = ()
+) -> bool:
+    """True when ``run`` differs from the reference params only in swept, execution or
+    ``free`` keys.
 
     A key missing from one side means what `load_params` makes of it: its value in
     ``defaults`` (the typed config's defaults). So a key added to params.yaml later with the
@@ -117,13 +137,15 @@ def same_setup(run: Run, reference: dict, defaults: dict | None = None) -> bool:
     skipped."""
     base = flatten(defaults or {})
     a, b = {**base, **flatten(run.params)}, {**base, **flatten(reference)}
-    keys = (set(a) & set(b)) - set(SWEPT) - set(EXECUTION)
+    keys = (set(a) & set(b)) - set(SWEPT) - set(EXECUTION) - set(free)
     return all(a.get(k) == b.get(k) for k in keys)
 
 
-def model_rows(run: Run) -> list[dict]:
-    """Rows (model, seed, dev/test F1, wall time, p-value) for the models a run trained."""
+def model_rows(run: Run, defaults: dict | None = None) -> list[dict]:
+    """Rows (model, word vectors, seed, dev/test F1, wall time, p-value) for the models a run
+    trained."""
     flat = flatten(run.params)
+    vectors = vectors_label(run.params, defaults)
     seed = flat.get("seed")
     threads = str(flat.get("train.threads", "–"))  # a label: "–" must not turn ints to floats
     letter = GAMMA_LETTER.get(str(flat.get("gamma")), "?")
@@ -142,6 +164,7 @@ def model_rows(run: Run) -> list[dict]:
                 "full_model": full or model,  # what the ablation is measured against
                 "kind": kind,
                 "ablation": "+".join(ablated),
+                "vectors": vectors,
                 "seed": seed,
                 "threads": threads,
                 "run": run.name,
@@ -167,7 +190,8 @@ def model_rows(run: Run) -> list[dict]:
 def collect(
     runs: list[Run], reference: dict, defaults: dict | None = None
 ) -> tuple[pd.DataFrame, list[str]]:
-    """One row per (model, seed) among the runs of the reference setup; the names skipped.
+    """One row per (model, word vectors, seed) among the runs of the reference setup, whose
+    word vectors may differ (see VECTORS); the names skipped.
 
     The same model and seed from two runs (e.g. the baseline, retrained or restored from the
     run cache in every experiment) is kept once, from the first run in ``runs``: counting it
@@ -177,15 +201,34 @@ def collect(
     """
     kept, skipped = [], []
     for run in runs:
-        if same_setup(run, reference, defaults):
-            kept.extend(model_rows(run))
+        if same_setup(run, reference, defaults, free=VECTORS):
+            kept.extend(model_rows(run, defaults))
         else:
             skipped.append(run.name)
     frame = pd.DataFrame(kept)
     if frame.empty:
         return frame, skipped
-    frame = frame.drop_duplicates(subset=["model", "seed"], keep="first")
-    return frame.sort_values(["kind", "model", "seed"]).reset_index(drop=True), skipped
+    frame = frame.drop_duplicates(subset=["model", "vectors", "seed"], keep="first")
+    order = ["kind", "model", "vectors", "seed"]
+    return frame.sort_values(order).reset_index(drop=True), skipped
+
+
+def by_vectors(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per word-vector source: runs, mean dev and test F1 (± std over seeds) of VECTOR_MODELS,
+    and the worst seed's p-value of the student against its own C-GCN."""
+    chosen = rows[rows["model"].isin(VECTOR_MODELS)] if not rows.empty else rows
+    if chosen.empty:
+        return pd.DataFrame()
+    agg = {
+        "n": ("seed", "nunique"),
+        "dev_f1_mean": ("dev_f1", "mean"),
+        "test_f1_mean": ("test_f1", "mean"),
+        "test_f1_std": ("test_f1", "std"),
+        "wall_minutes": ("wall_seconds", lambda s: s.mean() / 60),
+    }
+    if "p_value" in chosen:
+        agg["p_value_max"] = ("p_value", "max")
+    return chosen.groupby(["vectors", "model"]).agg(**agg)
 
 
 def summarise(rows: pd.DataFrame) -> pd.DataFrame:
@@ -218,10 +261,11 @@ def _fmt(value, spec: str = ".2f") -> str:
 
 
 def _table(rows: pd.DataFrame) -> list[str]:
+    names = ("model", "vectors", "seed", "threads", "dev_f1", "test_f1", "p_value")
     cols = [
         c
-        for c in ("model", "seed", "threads", "dev_f1", "test_f1", "p_value", "wall_seconds", "run")
-        if c in rows
+        for c in (*names, "wall_seconds", "run")
+        if c in rows and (c != "vectors" or rows[c].nunique() > 1)
     ]
     out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for _, r in rows.iterrows():
@@ -233,8 +277,47 @@ def _table(rows: pd.DataFrame) -> list[str]:
     return out
 
 
-def markdown(summary: pd.DataFrame, rows: pd.DataFrame, skipped: list[str], notes: str) -> str:
-    """The report: main table, ablations (with the paper's TACRED deltas), per-seed rows."""
+def _vectors_table(vectors: pd.DataFrame, reference: str) -> list[str]:
+    head = "| word vectors |"
+    rule = "|---|"
+    for model in VECTOR_MODELS:
+        head += f" {model} runs | {model} dev | {model} test |"
+        rule += "---|---|---|"
+    head += f" {VECTOR_MODELS[1]} − {VECTOR_MODELS[0]} | p (worst seed) |"
+    rule += "---|---|"
+    lines = [head, rule]
+    labels = list(vectors.index.get_level_values("vectors").unique())
+    for label in sorted(labels, key=lambda label: (label != reference, label)):
+        cells = [f"**{label}** (default)" if label == reference else label]
+        means = {}
+        for model in VECTOR_MODELS:
+            if (label, model) not in vectors.index:
+                cells += ["0", "–", "–"]
+                continue
+            r = vectors.loc[(label, model)]
+            means[model] = r.test_f1_mean
+            cells += [
+                str(int(r.n)),
+                _fmt(r.dev_f1_mean),
+                f"{_fmt(r.test_f1_mean)} ± {_fmt(r.test_f1_std)}",
+            ]
+        delta = means[VECTOR_MODELS[1]] - means[VECTOR_MODELS[0]] if len(means) == 2 else None
+        p = vectors.loc[(label, VECTOR_MODELS[1])].get("p_value_max") if len(means) == 2 else None
+        cells += [_fmt(delta, "+.2f"), _fmt(p, ".3f")]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def markdown(
+    summary: pd.DataFrame,
+    rows: pd.DataFrame,
+    skipped: list[str],
+    notes: str,
+    vectors: pd.DataFrame | None = None,
+    reference_vectors: str = "",
+) -> str:
+    """The report: main table (the reference word vectors), ablations (with the paper's TACRED
+    deltas), the word-vector sources side by side when more than one ran, per-seed rows."""
     lines = ["# Results on SemEval-2010 Task 8 (official macro-F1, test; models chosen on dev)", ""]
     if summary.empty:
         return "\n".join([*lines, "No finished runs of this setup yet.", ""])
@@ -267,11 +350,18 @@ def markdown(summary: pd.DataFrame, rows: pd.DataFrame, skipped: list[str], note
                 f"| {model} | {r.n} | {_fmt(r.test_f1_mean)} ± {_fmt(r.test_f1_std)} | "
                 f"{_fmt(delta, '+.2f')} | {_fmt(paper, '+.1f')} |"
             )
+    if vectors is not None and vectors.index.get_level_values("vectors").nunique() > 1:
+        lines += [
+            "",
+            f"## Word vectors ({' and '.join(VECTOR_MODELS)} per source; choose on dev)",
+            "",
+            *_vectors_table(vectors, reference_vectors),
+        ]
     lines += ["", "## Every run", "", *_table(rows), ""]
     if skipped:
         lines += [
             f"Left out ({len(skipped)}), as their params differ from params.yaml beyond "
-            f"{', '.join(SWEPT)}: {', '.join(sorted(skipped))}.",
+            f"{', '.join(SWEPT + VECTORS)}: {', '.join(sorted(skipped))}.",
             "",
         ]
     if notes:
