@@ -213,40 +213,34 @@ def collect(
     return frame.sort_values(order).reset_index(drop=True), skipped
 
 
-def by_vectors(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per word-vector source: runs, mean dev and test F1 (± std over seeds) of VECTOR_MODELS,
-    and the worst seed's p-value of the student against its own C-GCN."""
-    chosen = rows[rows["model"].isin(VECTOR_MODELS)] if not rows.empty else rows
-    if chosen.empty:
-        return pd.DataFrame()
+def _stats(rows: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
+    """Per group: seeds, mean dev and test F1, sample std (n − 1) of test F1, mean training
+    minutes and, where there are p-values, the worst seed's."""
     agg = {
         "n": ("seed", "nunique"),
-        "dev_f1_mean": ("dev_f1", "mean"),
         "test_f1_mean": ("test_f1", "mean"),
         "test_f1_std": ("test_f1", "std"),
+        "dev_f1_mean": ("dev_f1", "mean"),
         "wall_minutes": ("wall_seconds", lambda s: s.mean() / 60),
     }
-    if "p_value" in chosen:
+    if "p_value" in rows:
         agg["p_value_max"] = ("p_value", "max")
-    return chosen.groupby(["vectors", "model"]).agg(**agg)
+    return rows.groupby(by, sort=False).agg(**agg)
+
+
+def by_vectors(rows: pd.DataFrame) -> pd.DataFrame:
+    """The statistics of VECTOR_MODELS per (word vectors, model); the student's p-value is
+    against the C-GCN of its own word vectors."""
+    chosen = rows[rows["model"].isin(VECTOR_MODELS)] if not rows.empty else rows
+    return pd.DataFrame() if chosen.empty else _stats(chosen, ["vectors", "model"])
 
 
 def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     """Mean ± std (sample std, n − 1) per model, our delta to our C-GCN, the paper's figures."""
     if rows.empty:
         return pd.DataFrame()
-    agg = rows.groupby("model", sort=False).agg(
-        kind=("kind", "first"),
-        full_model=("full_model", "first"),
-        ablation=("ablation", "first"),
-        n=("seed", "nunique"),
-        test_f1_mean=("test_f1", "mean"),
-        test_f1_std=("test_f1", "std"),
-        dev_f1_mean=("dev_f1", "mean"),
-        wall_minutes=("wall_seconds", lambda s: s.mean() / 60),
-    )
-    if "p_value" in rows:
-        agg["p_value_max"] = rows.groupby("model", sort=False)["p_value"].max()
+    names = rows.groupby("model", sort=False)[["kind", "full_model", "ablation"]].first()
+    agg = names.join(_stats(rows, "model"))
     base = agg["test_f1_mean"].get("C-GCN")
     agg["delta_vs_cgcn"] = agg["test_f1_mean"] - base if base is not None else float("nan")
     agg["paper_f1"] = [PAPER_SEMEVAL.get(m) for m in agg.index]
