@@ -8,6 +8,7 @@ what is missing, committing the archive that `kdre report` writes, and the next 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -97,13 +98,13 @@ def dvc_env() -> dict[str, str]:
     return {**os.environ, "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")])}
 
 
-def _dvc(*args: str) -> str:
-    """Run DVC from this interpreter's environment, activated or not. Its output goes through
-    files, not pipes: `dvc queue start` leaves daemon workers holding the streams it was given,
-    and a pipe would then never reach end of file."""
+def _run(*args: str) -> str:
+    """Run this interpreter (``python ARGS``) in :func:`dvc_env`. Its output goes through
+    files, not pipes: a started queue worker is a daemon holding the streams it was given, and a
+    pipe would then never reach end of file."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         done = subprocess.run(
-            [sys.executable, "-m", "dvc", *args],
+            [sys.executable, *args],
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=err,
@@ -113,8 +114,54 @@ def _dvc(*args: str) -> str:
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     if done.returncode != 0:
-        raise InputError(f"dvc {' '.join(args)} failed: {stderr.strip() or stdout}")
+        raise InputError(f"{' '.join(args)} failed: {stderr.strip() or stdout}")
     return stdout
+
+
+def _dvc(*args: str) -> str:
+    """Run DVC from this interpreter's environment, activated or not."""
+    return _run("-m", "dvc", *args)
+
+
+# Where DVC's queue keeps one info file per worker process it spawned, `dvc-exp-worker-<n>.json`
+# (pid, and the return code once it ended), relative to the repository root.
+WORKERS_DIR = Path(".dvc/tmp/exps/celery")
+
+
+def live_workers(jobs: int, workers_dir: Path = WORKERS_DIR) -> set[int]:
+    """Serials 1..``jobs`` of the queue workers whose process still runs.
+
+    Read from the info files rather than asked of the workers (`dvc queue start` does that): a
+    busy worker on a loaded machine does not answer within DVC's one-second inspect (seen here:
+    "Worker status: 1 active" with two running), and DVC then starts a second worker of that
+    serial beside it."""
+    alive = set()
+    for serial in range(1, jobs + 1):
+        try:
+            info = json.loads((workers_dir / f"dvc-exp-worker-{serial}.json").read_text())
+            if info.get("returncode") is None:
+                os.kill(int(info["pid"]), 0)
+                alive.add(serial)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return alive
+
+
+def start_workers(count: int, jobs: int, workers_dir: Path = WORKERS_DIR) -> list[int]:
+    """Start up to ``count`` queue workers, each under a serial (of 1..``jobs``) whose process is
+    gone, and return those serials; none where every serial still runs."""
+    serials = sorted(set(range(1, jobs + 1)) - live_workers(jobs, workers_dir))[:count]
+    if serials:
+        # DVC's own spawn (its worker naming and info files), in a child that has dvc_env's PATH
+        # for the daemon to find `dvc`; `dvc queue start` offers no way to name the serial.
+        _run(
+            "-c",
+            "import sys; from dvc.repo import Repo\n"
+            "queue = Repo().experiments.celery_queue\n"
+            "for serial in sys.argv[1:]: queue._spawn_worker(int(serial))",
+            *map(str, serials),
+        )
+    return serials
 
 
 def _in_queue() -> dict[str, str]:
@@ -137,17 +184,12 @@ def wait_for_queue(jobs: int, poll_seconds: float = 60) -> None:
     """Return when nothing is queued or running, starting workers where they are missing.
 
     A DVC worker stops when one of its 10-second checks finds it without a task, even with
-    experiments still queued (seen here between two tasks), so lost workers are started again.
-    But `dvc queue start -j N` does not see busy workers and starts N more (seen: started each
-    minute, it put 6 trainings on 2 cores). So only the missing ones are started, and only when
-    a slot stayed empty over two polls: a live worker takes its next task within seconds."""
-    short_before = None  # first poll: start at once
+    experiments still queued (seen here between two tasks), so lost workers are started again,
+    but only under a serial whose process is gone (see :func:`live_workers`): an idle live
+    worker takes the next task itself."""
     while queue := _in_queue():
-        short = _short(queue, jobs)
-        start = short if short_before is None else min(short, short_before)
-        if start:
-            _dvc("queue", "start", "-j", str(start))
-        short_before = short - start
+        if short := _short(queue, jobs):
+            start_workers(short, jobs)
         time.sleep(poll_seconds)
 
 
@@ -214,8 +256,8 @@ def matrix(
     if dry_run:
         return
     if not wait:
-        if start := _short(_in_queue(), jobs):
-            _dvc("queue", "start", "-j", str(start))
+        if short := _short(_in_queue(), jobs):
+            start_workers(short, jobs)
         return
     wait_for_queue(jobs)  # starts the workers while anything is queued
     write_report(params=params, archive=archive)

@@ -45,38 +45,62 @@ def test_queue_workers_find_this_environments_dvc_and_python(monkeypatch):
     assert Path(shutil.which("python", path=path)).parent == bin_dir
 
 
-def test_waiting_restarts_only_missing_workers_while_experiments_are_queued(monkeypatch):
-    """A worker lost between tasks is started again, once its slot stayed empty over two polls;
-    busy workers are never doubled (DVC's own check misses them); none once only runs are left."""
+def test_waiting_starts_workers_only_for_free_slots_while_experiments_are_queued(monkeypatch):
+    """Workers are asked for only while a slot is free and something is queued; none once only
+    running experiments are left."""
     import stages.matrix as m
 
-    def status(**names: str) -> str:
-        head = "Task     Name         Created    Status\n"
-        return head + "".join(f"abc1234  {n}    08:30 AM   {s}\n" for n, s in names.items())
-
-    statuses = iter(
+    queues = iter(
         [
-            status(a="Running", b="Queued", c="Queued"),  # one of two slots free: start 1
-            status(a="Running", b="Running", c="Queued"),
-            status(b="Running", c="Queued"),  # a finished: its worker may take c any second
-            status(b="Running", c="Queued"),  # still free a poll later: the worker is gone
-            status(b="Running", c="Running"),
-            status(c="Running"),  # nothing queued: nothing to start
-            status(c="Success"),
+            {"a": "Running", "b": "Queued", "c": "Queued"},  # one of two slots free
+            {"a": "Running", "b": "Running", "c": "Queued"},  # both busy
+            {"b": "Running", "c": "Queued"},  # a finished
+            {"b": "Running", "c": "Running"},
+            {"c": "Running"},  # nothing queued: nothing to start
+            {},
         ]
     )
-    calls = []
-
-    def fake_dvc(*args: str) -> str:
-        calls.append(args)
-        return next(statuses) if args == ("queue", "status") else ""
-
-    monkeypatch.setattr(m, "_dvc", fake_dvc)
+    asked = []
+    monkeypatch.setattr(m, "_in_queue", lambda: next(queues))
+    monkeypatch.setattr(m, "start_workers", lambda count, jobs: asked.append((count, jobs)))
     monkeypatch.setattr(m.time, "sleep", lambda _: None)
     m.wait_for_queue(jobs=2)
-    starts = [(i, c) for i, c in enumerate(calls) if c[:2] == ("queue", "start")]
-    assert starts == [(1, ("queue", "start", "-j", "1")), (5, ("queue", "start", "-j", "1"))]
-    assert calls.count(("queue", "status")) == 7
+    assert asked == [(1, 2), (1, 2)]
+
+
+def test_workers_start_only_under_serials_whose_process_is_gone(tmp_path, monkeypatch):
+    """A busy worker never gets a twin of its serial (DVC's own check misses busy workers under
+    load): a live pid keeps its serial; an ended one (return code written) or a dead pid frees
+    it."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import stages.matrix as m
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+
+    def info(serial: int, pid: int, returncode: int | None = None) -> None:
+        path = tmp_path / f"dvc-exp-worker-{serial}.json"
+        path.write_text(json.dumps({"pid": pid, "returncode": returncode}))
+
+    info(1, os.getpid())  # alive (this test's own process)
+    info(2, dead.pid)  # gone without a return code
+    info(3, os.getpid(), returncode=0)  # ended
+    # serial 4: never started
+    assert m.live_workers(4, tmp_path) == {1}
+
+    spawned = []
+    monkeypatch.setattr(m, "_run", lambda *args: spawned.append(args[2:]) or "")
+    assert m.start_workers(2, jobs=4, workers_dir=tmp_path) == [2, 3]
+    assert spawned == [("2", "3")]
+    info(2, os.getpid())
+    info(3, os.getpid())
+    info(4, os.getpid())
+    assert m.start_workers(2, jobs=4, workers_dir=tmp_path) == []
+    assert len(spawned) == 1
 
 
 def test_vector_cells_are_covered_only_by_their_own_word_vectors():
