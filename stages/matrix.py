@@ -98,10 +98,11 @@ def dvc_env() -> dict[str, str]:
     return {**os.environ, "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")])}
 
 
-def _run(*args: str) -> str:
-    """Run this interpreter (``python ARGS``) in :func:`dvc_env`. Its output goes through
-    files, not pipes: a started queue worker is a daemon holding the streams it was given, and a
-    pipe would then never reach end of file."""
+def _run(*args: str, what: str = "python") -> str:
+    """Run this interpreter (``python ARGS``) in :func:`dvc_env`; errors name it ``what``.
+
+    Its output goes through files, not pipes: a started queue worker is a daemon holding the
+    streams it was given, and a pipe would then never reach end of file."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         done = subprocess.run(
             [sys.executable, *args],
@@ -114,13 +115,13 @@ def _run(*args: str) -> str:
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     if done.returncode != 0:
-        raise InputError(f"{' '.join(args)} failed: {stderr.strip() or stdout}")
+        raise InputError(f"{what} failed: {stderr.strip() or stdout}")
     return stdout
 
 
 def _dvc(*args: str) -> str:
     """Run DVC from this interpreter's environment, activated or not."""
-    return _run("-m", "dvc", *args)
+    return _run("-m", "dvc", *args, what=f"dvc {' '.join(args)}")
 
 
 # Where DVC's queue keeps one info file per worker process it spawned, `dvc-exp-worker-<n>.json`
@@ -160,6 +161,7 @@ def start_workers(count: int, jobs: int, workers_dir: Path = WORKERS_DIR) -> lis
             "queue = Repo().experiments.celery_queue\n"
             "for serial in sys.argv[1:]: queue._spawn_worker(int(serial))",
             *map(str, serials),
+            what=f"starting DVC queue workers {serials}",
         )
     return serials
 

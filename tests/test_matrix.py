@@ -93,7 +93,7 @@ def test_workers_start_only_under_serials_whose_process_is_gone(tmp_path, monkey
     assert m.live_workers(4, tmp_path) == {1}
 
     spawned = []
-    monkeypatch.setattr(m, "_run", lambda *args: spawned.append(args[2:]) or "")
+    monkeypatch.setattr(m, "_run", lambda *args, what: spawned.append(args[2:]) or "")
     assert m.start_workers(2, jobs=4, workers_dir=tmp_path) == [2, 3]
     assert spawned == [("2", "3")]
     info(2, os.getpid())
