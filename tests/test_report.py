@@ -24,13 +24,16 @@ def params(**changes):
     return out
 
 
-def metrics(base, teacher, student, p=0.01, leaky=False):
+def metrics(base, teacher, student, p=0.01, leaky=False, samples=None):
     split = "test_leaky" if leaky else "test"
+    evaluate = {"student_vs_baseline.p_value": p}
+    if samples is not None:
+        evaluate["student_vs_baseline.samples"] = samples
     return {
         "baseline": {"dev": {"f1": base}, "test": {"f1": base}, "wall_seconds": 60},
         "teacher": {"dev": {"f1": teacher}, split: {"f1": teacher}, "wall_seconds": 120},
         "student": {"dev": {"f1": student}, "test": {"f1": student}, "wall_seconds": 180},
-        "evaluate": {"student_vs_baseline.p_value": p},
+        "evaluate": evaluate,
     }
 
 
@@ -74,6 +77,20 @@ def test_rows_are_named_by_gamma_and_ablation_and_deduplicated():
     # without KD there is no γ in the name, but the run's γ says which student it ablates
     assert "| Student −KD | 1 | 69.00 ± – | -4.67 | -2.1 |" in text
     assert "old" in text and "a note" in text
+
+
+def test_a_bootstrap_p_of_zero_is_printed_as_a_bound_of_its_sample_count():
+    runs = [
+        Run("a", params(seed=1), metrics(70, 71, 75, p=0.0, samples=1000)),
+        Run("b", params(seed=2), metrics(70, 71, 75, p=0.0, samples=500)),
+        Run("c", params(seed=1, gamma="vector"), metrics(70, 71, 72, p=0.0)),
+    ]
+    rows, skipped = collect(runs, BASE)
+    text = markdown(summarise(rows), rows, skipped, "")
+    assert "| +5.00 | 85.5 | +0.7 | < 0.002 |" in text  # worst seed: 500 resamples
+    assert "| 75 | < 0.001 | 180 | a |" in text and "| 75 | < 0.002 | 180 | b |" in text
+    assert "| +0.0 | 0.000 |" not in text
+    assert "| 72 | 0.0000 | 180 | c |" in text  # no sample count: no bound to claim
 
 
 def test_a_missing_key_means_its_default():

@@ -184,6 +184,7 @@ def model_rows(run: Run, defaults: dict | None = None) -> list[dict]:
     evaluation = run.metrics.get("evaluate", {})
     if rows and rows[-1]["kind"] == "student":
         rows[-1]["p_value"] = evaluation.get("student_vs_baseline.p_value")
+        rows[-1]["p_samples"] = evaluation.get("student_vs_baseline.samples")
     return rows
 
 
@@ -225,6 +226,8 @@ def _stats(rows: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
     }
     if "p_value" in rows:
         agg["p_value_max"] = ("p_value", "max")
+    if "p_samples" in rows:
+        agg["p_samples_min"] = ("p_samples", "min")
     return rows.groupby(by, sort=False).agg(**agg)
 
 
@@ -254,19 +257,31 @@ def _fmt(value, spec: str = ".2f") -> str:
     return "–" if value is None or pd.isna(value) else format(value, spec)
 
 
+def _fmt_p(p, samples, spec: str = ".3f") -> str:
+    """A bootstrap p of 0 means no resample favoured the baseline: the p-value is below
+    1/samples, not zero, so it is printed as a bound."""
+    if p is not None and not pd.isna(p) and p == 0 and samples and not pd.isna(samples):
+        return f"< {format(1 / samples, '.3g')}"
+    return _fmt(p, spec)
+
+
+def _cell(value, samples, column: str) -> str:
+    if column == "p_value":
+        return _fmt_p(value, samples, ".4f")
+    return _fmt(value) if isinstance(value, float) else str(value)
+
+
 def _table(rows: pd.DataFrame) -> list[str]:
     names = ("model", "vectors", "seed", "threads", "dev_f1", "test_f1", "p_value")
+    samples = rows["p_samples"] if "p_samples" in rows else pd.Series(None, index=rows.index)
     cols = [
         c
         for c in (*names, "wall_seconds", "run")
         if c in rows and (c != "vectors" or rows[c].nunique() > 1)
     ]
     out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for _, r in rows.iterrows():
-        cells = [
-            _fmt(r[c], ".4f" if c == "p_value" else ".2f") if isinstance(r[c], float) else str(r[c])
-            for c in cols
-        ]
+    for i, r in rows.iterrows():
+        cells = [_cell(r[c], samples[i] if c == "p_value" else None, c) for c in cols]
         out.append("| " + " | ".join(cells) + " |")
     return out
 
@@ -296,8 +311,9 @@ def _vectors_table(vectors: pd.DataFrame, reference: str) -> list[str]:
                 f"{_fmt(r.test_f1_mean)} ± {_fmt(r.test_f1_std)}",
             ]
         delta = means[VECTOR_MODELS[1]] - means[VECTOR_MODELS[0]] if len(means) == 2 else None
-        p = vectors.loc[(label, VECTOR_MODELS[1])].get("p_value_max") if len(means) == 2 else None
-        cells += [_fmt(delta, "+.2f"), _fmt(p, ".3f")]
+        student = vectors.loc[(label, VECTOR_MODELS[1])] if len(means) == 2 else {}
+        p = _fmt_p(student.get("p_value_max"), student.get("p_samples_min"))
+        cells += [_fmt(delta, "+.2f"), p]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -321,10 +337,11 @@ def markdown(
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for model, r in summary[summary["ablation"] == ""].iterrows():
+        p = _fmt_p(r.get("p_value_max"), r.get("p_samples_min"))
         lines.append(
             f"| {model} | {r.n} | {_fmt(r.test_f1_mean)} ± {_fmt(r.test_f1_std)} | "
             f"{_fmt(r.dev_f1_mean)} | {_fmt(r.delta_vs_cgcn, '+.2f')} | {_fmt(r.paper_f1, '.1f')} "
-            f"| {_fmt(r.paper_delta_vs_cgcn, '+.1f')} | {_fmt(r.get('p_value_max'), '.3f')} | "
+            f"| {_fmt(r.paper_delta_vs_cgcn, '+.1f')} | {p} | "
             f"{_fmt(r.wall_minutes, '.1f')} |"
         )
     abl = summary[summary["ablation"] != ""]
