@@ -260,29 +260,28 @@ def _fmt(value, spec: str = ".2f") -> str:
 def _fmt_p(p, samples, spec: str = ".3f") -> str:
     """A bootstrap p of 0 means no resample favoured the baseline: the p-value is below
     1/samples, not zero, so it is printed as a bound."""
-    if p is not None and not pd.isna(p) and p == 0 and samples and not pd.isna(samples):
+    if p == 0 and samples and not pd.isna(samples):
         return f"< {format(1 / samples, '.3g')}"
     return _fmt(p, spec)
 
 
-def _cell(value, samples, column: str) -> str:
+def _cell(row: pd.Series, column: str) -> str:
+    value = row[column]
     if column == "p_value":
-        return _fmt_p(value, samples, ".4f")
+        return _fmt_p(value, row.get("p_samples"), ".4f")
     return _fmt(value) if isinstance(value, float) else str(value)
 
 
 def _table(rows: pd.DataFrame) -> list[str]:
     names = ("model", "vectors", "seed", "threads", "dev_f1", "test_f1", "p_value")
-    samples = rows["p_samples"] if "p_samples" in rows else pd.Series(None, index=rows.index)
     cols = [
         c
         for c in (*names, "wall_seconds", "run")
         if c in rows and (c != "vectors" or rows[c].nunique() > 1)
     ]
     out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for i, r in rows.iterrows():
-        cells = [_cell(r[c], samples[i] if c == "p_value" else None, c) for c in cols]
-        out.append("| " + " | ".join(cells) + " |")
+    for _, r in rows.iterrows():
+        out.append("| " + " | ".join(_cell(r, c) for c in cols) + " |")
     return out
 
 
