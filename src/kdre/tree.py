@@ -1,16 +1,31 @@
-"""Path-centric pruning of the dependency tree (C-GCN, Zhang, Qi & Manning 2018).
+"""Path-centric pruning of the dependency tree, as the C-GCN reference defines it
+(Zhang, Qi & Manning 2018, ``model/tree.py: head_to_tree``).
 
-Keeps the tokens within distance K of the shortest dependency path between subject and
-object; the GCN then runs over the tree edges among the kept tokens. Pruning depends only on the
-parse, so kdre computes it once per example when data is encoded, not in every forward pass.
+Definitions (heads 1-based, 0 = root):
+
+- each entity token's *chain* is the token and its ancestors up to the root;
+- the *common ancestors* are the intersection of every subject and every object token's chain
+  (one chain per token, so a multi-token span is intersected token by token);
+- the *lowest common ancestor* (LCA) is the common ancestor with no child among them;
+- the *path* is (union of all subject chains ∪ union of all object chains) − common ancestors,
+  plus the LCA;
+- a token's *distance* is the number of steps it walks **up** its chain before it meets a path
+  token; a token whose walk reaches the root without meeting one is at infinity. So the LCA's
+  own head and everything above it are pruned at any K, which is what distinguishes this
+  definition from a breadth-first distance in the undirected tree.
+
+Kept: tokens at distance ≤ K; the GCN runs over the tree edges among kept tokens (the LCA is the
+pruned tree's root). Pruning depends only on the parse, so kdre computes it once per example
+when data is encoded, not in every forward pass.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Sequence
 
 import numpy as np
+
+INFINITY = np.iinfo(np.int64).max
 
 
 def ancestors(parent: Sequence[int], i: int) -> list[int]:
@@ -24,23 +39,45 @@ def ancestors(parent: Sequence[int], i: int) -> list[int]:
 
 
 def dependency_path(head: Sequence[int], subj: tuple[int, int], obj: tuple[int, int]) -> set[int]:
-    """Tokens on the path between the two spans: both sides' ancestors minus the shared ones,
-    plus their lowest common ancestor. Every token of a multi-token span is on the path."""
+    """Tokens on the path between the two spans (see the module docstring); every token of a
+    multi-token span is on it. Without a common ancestor (a forest, from bad input) the path is
+    the union of the chains."""
     parent = [h - 1 for h in head]
-    subj_anc: set[int] = set()
-    for i in range(subj[0], subj[1] + 1):
-        subj_anc.update(ancestors(parent, i))
-    obj_anc: set[int] = set()
-    for i in range(obj[0], obj[1] + 1):
-        obj_anc.update(ancestors(parent, i))
-    common = subj_anc & obj_anc
-    path = (subj_anc | obj_anc) - common
-    if common:
-        # The lowest common ancestor is the shared node with no shared child below it.
-        parents_of_common = {parent[c] for c in common}
-        lca = [c for c in common if c not in parents_of_common]
-        path.update(lca)
+    chains = [
+        ancestors(parent, i)
+        for start, end in (subj, obj)
+        for i in range(start, end + 1)
+    ]
+    union: set[int] = set().union(*chains)
+    common: set[int] = set(chains[0]).intersection(*chains[1:])
+    path = union - common
+    # The chains are nested along the way to the root, so the common ancestors form one chain
+    # and exactly one of them has no child among them.
+    path.update(c for c in common if not any(parent[d] == c for d in common))
     return path
+
+
+def distances(head: Sequence[int], path: set[int]) -> list[int]:
+    """Steps each token walks up its chain before it meets a path token (0 on the path,
+    ``INFINITY`` when it never does)."""
+    parent = [h - 1 for h in head]
+    dist: list[int | None] = [0 if i in path else None for i in range(len(head))]
+
+    def resolve(i: int) -> int:
+        # Walk up until a token whose distance is known; then fill the walk in on the way back.
+        walk: list[int] = []
+        node = i
+        seen: set[int] = set()
+        while node >= 0 and dist[node] is None and node not in seen:
+            seen.add(node)
+            walk.append(node)
+            node = parent[node]
+        base = INFINITY if node < 0 or dist[node] is None else dist[node]
+        for step, j in enumerate(reversed(walk), start=1):
+            dist[j] = INFINITY if base == INFINITY else base + step
+        return dist[i]  # type: ignore[return-value]
+
+    return [d if d is not None else resolve(i) for i, d in enumerate(dist)]
 
 
 def prune(head: Sequence[int], subj: tuple[int, int], obj: tuple[int, int], k: int) -> np.ndarray:
@@ -48,26 +85,10 @@ def prune(head: Sequence[int], subj: tuple[int, int], obj: tuple[int, int], k: i
 
     ``k < 0`` keeps the full tree. Returns an int array of shape (n_edges, 2), 0-based.
     """
-    n = len(head)
     parent = [h - 1 for h in head]
     if k < 0:
-        keep = set(range(n))
+        keep = [True] * len(head)
     else:
-        neighbours: list[list[int]] = [[] for _ in range(n)]
-        for child, par in enumerate(parent):
-            if par >= 0:
-                neighbours[child].append(par)
-                neighbours[par].append(child)
-        dist = dict.fromkeys(dependency_path(head, subj, obj), 0)
-        queue = deque(dist)
-        while queue:
-            node = queue.popleft()
-            if dist[node] == k:
-                continue
-            for nxt in neighbours[node]:
-                if nxt not in dist:
-                    dist[nxt] = dist[node] + 1
-                    queue.append(nxt)
-        keep = set(dist)
-    edges = [(c, p) for c, p in enumerate(parent) if p >= 0 and c in keep and p in keep]
+        keep = [d <= k for d in distances(head, dependency_path(head, subj, obj))]
+    edges = [(c, p) for c, p in enumerate(parent) if p >= 0 and keep[c] and keep[p]]
     return np.array(edges, dtype=np.int64).reshape(-1, 2)
