@@ -1,77 +1,192 @@
-"""Training sentences/s of the baseline C-GCN on SemEval train (reference size), and peak RSS.
+"""Training sentences/s of the C-GCN baseline in the pipeline's own configuration, optionally as
+an A/B against another commit in one run.
 
-Usage: python benchmarks/train_speed.py [--epochs 2] [--threads 2] [--batch-size 50]
-Needs data/parsed/ (run `dvc repro parse` first). Prints one JSON line; run on a quiet machine.
-The first epoch is reported apart (warm-up); the figure is the mean over the remaining epochs.
+Usage:
+    python benchmarks/train_speed.py [--params params.yaml] [--epochs 3]
+    python benchmarks/train_speed.py --against REV [--against-params FILE] [--epochs 4]
+
+Each side is a worker process holding its own code (this tree, or a git worktree of REV),
+the params (its threads, ISA, sizes: the configuration `dvc repro` runs) and SemEval train
+from this tree's data/parsed and data/embeddings (run `dvc repro parse embed` first). The
+driver alternates epochs between the sides (A, B, A, B, …), so both see the same machine load;
+each epoch runs the side's own training loop (`kdre.training.train_model`, one epoch, the
+training time without the dev pass). Absolute rates here drift ±50 % between days: claim speed
+only as the ratio printed by one invocation. The first epoch of each side is warm-up and left
+out. Prints one JSON object.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
+import os
 import resource
+import statistics
+import subprocess
 import sys
-import time
+import tempfile
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
 
-from kdre.config import Params  # noqa: E402
-from kdre.data import iterate  # noqa: E402
-from kdre.models.baseline import Baseline  # noqa: E402
-from kdre.runs import prepare  # noqa: E402
-from kdre.training import seed_everything  # noqa: E402
+def worker(tree: Path, params_path: Path, data: Path) -> None:
+    """Serve epochs: read a line per epoch on stdin, answer one JSON line on stdout."""
+    sys.path.insert(0, str(tree / "src"))
+    try:
+        from kdre.cpu import isa_from_params_file, set_isa_environment
+
+        set_isa_environment(isa_from_params_file(str(params_path)))
+    except ImportError:  # a commit from before train.cpu_isa: the host's native kernels
+        pass
+    import dataclasses
+
+    import torch
+
+    from kdre.config import load_params
+    from kdre.models.baseline import Baseline
+    from kdre.runs import evaluator, prepare, word_vectors
+    from kdre.training import seed_everything, train_model
+
+    params = load_params(params_path)
+    torch.set_num_threads(params.train.threads)
+    seed_everything(params.seed)
+    prep = prepare(params, data / "parsed", embeddings_dir=data / "embeddings")
+    vectors, _ = word_vectors(params, prep.vocab, data / "embeddings")
+    model = Baseline(params.model, *prep.vocab.sizes, params.train.pooling_l2, vectors)
+    cfg = dataclasses.replace(params.train, epochs=1)
+    evaluate = evaluator(prep.spec, prep.vocab, prep.splits["dev"])
+    capability = torch.backends.cpu.get_cpu_capability()
+    for _ in sys.stdin:
+        result = train_model(
+            model,
+            prep.splits["train"],
+            prep.splits["dev"],
+            cfg,
+            evaluate,
+            params.seed,
+            params.model.word_dropout,
+            torch.device("cpu"),
+            False,
+        )
+        answer = {
+            "seconds": result.train_seconds,
+            "sentences": len(prep.splits["train"]),
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "aten_capability": capability,
+            "threads": params.train.threads,
+        }
+        print(json.dumps(answer), flush=True)
+
+
+def _keys_like(values: dict, shape: dict) -> dict:
+    """``values`` restricted to the keys ``shape`` has (recursively): params for an older
+    commit, whose loader refuses keys it does not know."""
+    out = {}
+    for key, value in values.items():
+        if key not in shape:
+            continue
+        if isinstance(value, dict) and isinstance(shape[key], dict):
+            out[key] = _keys_like(value, shape[key])
+        else:
+            out[key] = value
+    return out
+
+
+def _start(tree: Path, params_path: Path) -> subprocess.Popen:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", str(tree)]
+    cmd += ["--params", str(params_path), "--data", str(ROOT / "data")]
+    return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+
+def _epoch(proc: subprocess.Popen) -> dict:
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write("epoch\n")
+    proc.stdin.flush()
+    line = proc.stdout.readline()
+    if not line:
+        raise SystemExit(f"a benchmark worker died (exit {proc.wait()})")
+    return json.loads(line)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--epochs", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--batch-size", type=int, default=50)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--params", type=Path, default=ROOT / "params.yaml", help="side A's params")
+    ap.add_argument("--epochs", type=int, default=3, help="epochs per side, warm-up included")
+    ap.add_argument("--against", metavar="REV", help="side B: this commit, in a git worktree")
+    ap.add_argument(
+        "--against-params",
+        type=Path,
+        help="side B's params (default: A's, without the keys REV's params.yaml lacks)",
+    )
+    ap.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--data", type=Path, default=ROOT / "data", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    params = Params()
-    params = dataclasses.replace(
-        params, train=dataclasses.replace(params.train, batch_size=args.batch_size)
-    )
-    seed_everything(1)
-    prep = prepare(params, ROOT / "data/parsed")
-    v = prep.vocab
-    model = Baseline(params.model, len(v.words), len(v.pos), len(v.ner), len(v.labels))
-    opt = torch.optim.SGD(model.parameters(), lr=0.3)
-    rng = np.random.default_rng(1)
-    train = prep.splits["train"]
-    rates = []
-    for _ in range(args.epochs):
-        model.train()
-        start = time.perf_counter()
-        for batch in iterate(train, args.batch_size, rng, params.model.word_dropout):
-            out = model(batch)
-            loss, _ = model.loss(out, batch)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-            opt.step()
-        rates.append(len(train) / (time.perf_counter() - start))
-    steady = rates[1:] or rates
-    print(
-        json.dumps(
-            {
-                "train_sentences": len(train),
-                "threads": args.threads,
-                "batch_size": args.batch_size,
-                "first_epoch_sentences_per_s": round(rates[0], 1),
-                "sentences_per_s": round(sum(steady) / len(steady), 1),
-                "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-                "torch": torch.__version__,
-            }
-        )
-    )
+    if args.worker:
+        worker(args.worker, args.params, args.data)
+        return
+    if args.epochs < 2:
+        raise SystemExit("--epochs must be at least 2 (the first is warm-up)")
+    with tempfile.TemporaryDirectory() as tmp:
+        sides = {"A": _start(ROOT, args.params.resolve())}
+        labels = {"A": "workspace"}
+        if args.against or args.against_params:
+            rev = args.against or "HEAD"
+            tree = Path(tmp) / "tree"
+            if args.against:
+                subprocess.run(
+                    ["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(tree), rev],
+                    check=True,
+                )
+            else:
+                tree = ROOT
+            b_params = args.against_params
+            if b_params is None:
+                shape = yaml.safe_load(
+                    subprocess.run(
+                        ["git", "-C", str(ROOT), "show", f"{rev}:params.yaml"],
+                        check=True,
+                        capture_output=True,
+                        text=True,
+                    ).stdout
+                )
+                mine = yaml.safe_load(args.params.read_text(encoding="utf-8"))
+                b_params = Path(tmp) / "params_b.yaml"
+                b_params.write_text(yaml.safe_dump(_keys_like(mine, shape)), encoding="utf-8")
+            sides["B"] = _start(tree, b_params.resolve())
+            labels["B"] = args.against or "workspace"
+            labels["B"] += f" ({args.against_params})" if args.against_params else ""
+        try:
+            epochs: dict[str, list[dict]] = {side: [] for side in sides}
+            for _ in range(args.epochs):
+                for side, proc in sides.items():
+                    epochs[side].append(_epoch(proc))
+                    print(f"{side} epoch: {epochs[side][-1]['seconds']:.1f} s", file=sys.stderr)
+        finally:
+            for proc in sides.values():
+                proc.kill()
+            if args.against:
+                subprocess.run(
+                    ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
+                    check=False,
+                )
+    report: dict = {"epochs_per_side": args.epochs, "warm_up_left_out": 1}
+    rates = {}
+    for side, runs in epochs.items():
+        steady = [r["sentences"] / r["seconds"] for r in runs[1:]]
+        rates[side] = statistics.median(steady)
+        report[side] = {
+            "code": labels[side],
+            "sentences_per_s": round(rates[side], 1),
+            "per_epoch": [round(x, 1) for x in steady],
+            **{k: runs[-1][k] for k in ("peak_rss_mib", "aten_capability", "threads")},
+        }
+    if "B" in rates:
+        report["ratio_A_over_B"] = round(rates["A"] / rates["B"], 3)
+    report["host_cpus"] = os.cpu_count()
+    print(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

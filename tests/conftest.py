@@ -4,6 +4,12 @@ from pathlib import Path
 
 import pytest
 
+from kdre.cpu import DEFAULT_CPU_ISA, set_isa_environment
+
+# Before any test imports torch: the caps of train.cpu_isa work only if set before torch's first
+# kernel (kdre.cpu), and the training code checks that they took effect.
+set_isa_environment(DEFAULT_CPU_ISA)
+
 REPO = Path(__file__).resolve().parent.parent
 SEMEVAL_DIR = REPO / "data/raw/semeval2010_task8/SemEval2010_task8_all_data"
 TRAIN = SEMEVAL_DIR / "SemEval2010_task8_training/TRAIN_FILE.TXT"
@@ -53,9 +59,12 @@ def tiny_params(**overrides):
     """A tiny model and a short schedule, for logic tests."""
     import dataclasses
 
-    from kdre.config import ModelConfig, Params, TrainConfig
+    from kdre.config import EmbeddingsConfig, ModelConfig, Params, TrainConfig
 
-    model = ModelConfig(emb_dim=16, pos_dim=4, ner_dim=4, rnn_hidden=8, hidden_dim=8)
+    model = ModelConfig(
+        emb_dim=16, pos_dim=4, ner_dim=4, rnn_hidden=8, hidden_dim=8, entity_masking=True
+    )
     train = TrainConfig(epochs=2, batch_size=8, threads=1, device="cpu")
-    params = Params(model=model, train=train)
+    embeddings = EmbeddingsConfig(source="random", extend_vocab=False)
+    params = Params(model=model, train=train, embeddings=embeddings)
     return dataclasses.replace(params, **overrides)

@@ -86,7 +86,9 @@ def test_train_and_predict_with_contextual_vectors(featurize, tiny_parsed, tmp_p
             [str(i) for i in df["id"]],
             featurize([list(t) for t in df["tokens"]]),
         )
-    params = tiny_params(embeddings=EmbeddingsConfig(contextual="minilm"))
+    params = tiny_params(
+        embeddings=EmbeddingsConfig(source="random", extend_vocab=False, contextual="minilm")
+    )
     params = dataclasses.replace(params, model=dataclasses.replace(params.model, ctx_dim=384))
     with pytest.raises(InputError, match="contextual"):
         run_baseline(params, tiny_parsed, tmp_path / "m.pt", progress=False)

@@ -166,7 +166,7 @@ def test_extend_vocab_in_prepare_reads_the_table(tiny_parsed, tmp_path):
     wanted = wanted_words(tok for df in frames.values() for tok in df["tokens"])
     save_table(build_table("glove-6b-50d", "", wanted), table_path)
     model = dataclasses.replace(tiny_params().model, entity_masking=False)
-    static = EmbeddingsConfig(source="glove-6b-50d")
+    static = EmbeddingsConfig(source="glove-6b-50d", extend_vocab=False)
     plain = prepare(tiny_params(model=model, embeddings=static), tiny_parsed)
     cfg = EmbeddingsConfig(source="glove-6b-50d", extend_vocab=True)
     wide = prepare(tiny_params(model=model, embeddings=cfg), tiny_parsed, embeddings_dir=tmp_path)
@@ -178,6 +178,13 @@ def test_extend_vocab_in_prepare_reads_the_table(tiny_parsed, tmp_path):
     assert unk_wide < int((plain.splits["test"].words == 1).sum())
     with pytest.raises(InputError, match="extend_vocab"):
         prepare(tiny_params(embeddings=cfg), tiny_parsed)
+    # Rows that training never updates hold the vector and zeros, never random columns.
+    assert wide.vocab.train_words == len(plain.vocab.words)
+    matrix, _ = init_matrix(load_table(table_path), wide.vocab, 64, 1)
+    tail = matrix[wide.vocab.train_words :]
+    assert tail[:, 50:].abs().sum() == 0 and tail[:, :50].abs().sum(dim=1).gt(0).all()
+    head = matrix[2 : wide.vocab.train_words]
+    assert head[:, 50:].abs().sum(dim=1).gt(0).all()  # train words keep trainable columns
 
 
 def test_missing_minilm_wheel_names_the_source_and_install(monkeypatch):

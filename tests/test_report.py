@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import pytest
 
-from kdre.report import Run, collect, lock_params, markdown, plot, summarise
+from kdre import SETUP_VERSION
+from kdre.config import Params
+from kdre.report import Run, collect, lock_params, markdown, plot, setup_version, summarise
 
 BASE = {
     "seed": 1,
@@ -24,17 +28,32 @@ def params(**changes):
     return out
 
 
-def metrics(base, teacher, student, p=0.01, leaky=False, samples=None):
+def metrics(base, teacher, student, p=0.01, leaky=False, samples=None, version=SETUP_VERSION):
     split = "test_leaky" if leaky else "test"
     evaluate = {"student_vs_baseline.p_value": p}
     if samples is not None:
         evaluate["student_vs_baseline.samples"] = samples
+    v = {} if version is None else {"setup_version": version}
     return {
-        "baseline": {"dev": {"f1": base}, "test": {"f1": base}, "wall_seconds": 60},
-        "teacher": {"dev": {"f1": teacher}, split: {"f1": teacher}, "wall_seconds": 120},
-        "student": {"dev": {"f1": student}, "test": {"f1": student}, "wall_seconds": 180},
+        "baseline": {"dev": {"f1": base}, "test": {"f1": base}, "wall_seconds": 60, **v},
+        "teacher": {"dev": {"f1": teacher}, split: {"f1": teacher}, "wall_seconds": 120, **v},
+        "student": {"dev": {"f1": student}, "test": {"f1": student}, "wall_seconds": 180, **v},
         "evaluate": evaluate,
     }
+
+
+def test_runs_of_another_setup_version_are_kept_apart():
+    """Same params, older code: a run without setup_version (version 1) or of another version
+    is never averaged with this version's runs."""
+    runs = [
+        Run("new", params(seed=1), metrics(70, 71, 72)),
+        Run("old", params(seed=2), metrics(10, 11, 12, version=None)),
+        Run("other", params(seed=3), metrics(20, 21, 22, version=SETUP_VERSION + 1)),
+    ]
+    rows, skipped = collect(runs, params(), asdict(Params()))
+    assert sorted(skipped) == ["old", "other"]
+    assert set(rows["seed"]) == {1}
+    assert setup_version(runs[1]) == 1
 
 
 def test_rows_are_named_by_gamma_and_ablation_and_deduplicated():
@@ -95,9 +114,9 @@ def test_a_bootstrap_p_of_zero_is_printed_as_a_bound_of_its_sample_count():
 
 def test_a_missing_key_means_its_default():
     """A run from before a key existed counts only if the key's default equals its value now."""
-    defaults = {**BASE, "embeddings": {"extend_vocab": False}}
-    wide = {**BASE, "embeddings": {"extend_vocab": True}}
-    narrow = {**BASE, "embeddings": {"extend_vocab": False}}
+    defaults = {**BASE, "graph": {"na_prob": 0.2}}
+    wide = {**BASE, "graph": {"na_prob": 0.5}}
+    narrow = {**BASE, "graph": {"na_prob": 0.2}}
     old = Run("old", params(seed=1), metrics(70, 71, 72))
     assert collect([old], wide, defaults)[1] == ["old"]
     assert collect([old], narrow, defaults)[1] == []

@@ -2,6 +2,16 @@
 
 __version__ = "0.1.0"
 
+# The version of what a run computes for given params: bumped by every change of code that
+# changes results without changing a param, so that `kdre matrix` does not take older runs for
+# finished cells and `kdre report` never averages them with newer ones. Every training stage
+# writes it into its metrics; a run without it is version 1.
+#   1: up to 2026-11-27.
+#   2: reference pruning (the LCA's head pruned), dev/test-only words zero beyond the source's
+#      dimension, CPU kernels capped at train.cpu_isa, dropout masks from torch.rand, the
+#      BiLSTM run per direction over padded input, sparse word-embedding gradients.
+SETUP_VERSION = 2
+
 
 def load_model(path, spacy_model=None, device="cpu"):
     """Load a trained model file for prediction on raw text (see ``kdre.predict``)."""

@@ -209,6 +209,9 @@ def init_matrix(
 
     Lookup is exact first, then lower-cased, so cased and uncased sources both work. Words
     without a vector, the entity masks and UNK keep U(-1, 1); PAD is zero. None for random.
+    The rows of words that only dev/test bring in (``vocab.train_words``) are zero beyond the
+    source's own dimension: training never updates them, so random values there would be
+    untrained noise at test time, while zero is the mean the trained rows started from.
     ``rescale`` multiplies the pretrained values so their standard deviation is that of
     U(-1, 1), 1/√3: MiniLM's input table has std ≈ 0.04, fifteen times smaller than the random
     columns beside it, and would otherwise start as noise under dropout.
@@ -236,6 +239,8 @@ def init_matrix(
         if row is not None:
             matrix[i, : table.dim] = vectors[row]
             found += 1
+    if vocab.train_words is not None:
+        matrix[vocab.train_words :, table.dim :] = 0.0
     return torch.from_numpy(matrix), found / max(len(words), 1)
 
 

@@ -29,8 +29,12 @@ def ground_truth_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tenso
 
 
 def kd_loss(student: torch.Tensor, teacher: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
-    """L_KD = KL(softmax(T/τ) ‖ softmax(S/τ)), batch mean (paper Eq. 16; τ = 1 there)."""
-    return F.kl_div(
+    """L_KD = τ² · KL(softmax(T/τ) ‖ softmax(S/τ)), batch mean (paper Eq. 16, where τ = 1).
+
+    The τ² factor (Hinton et al. 2015) keeps the gradient of the soft targets at the scale of
+    the gold-label term when τ ≠ 1; without it a τ of 2 would quietly divide the teacher's
+    weight by about four. At τ = 1 it is the paper's loss exactly."""
+    return temperature**2 * F.kl_div(
         F.log_softmax(student / temperature, dim=-1),
         F.softmax(teacher / temperature, dim=-1),
         reduction="batchmean",
@@ -42,11 +46,12 @@ def hint_loss(
     teacher_local: torch.Tensor,
     student_aux: torch.Tensor | None,
     teacher_global: torch.Tensor,
+    temperature: float = 1.0,
 ) -> torch.Tensor:
     """L_HT = KL(T_local ‖ S_local) + KL(T_global ‖ S_aux): each student branch imitates the
-    matching teacher branch (softmax of each branch's logits). Without an auxiliary branch
-    (−MAA) only the local term remains."""
-    loss = kd_loss(student_local, teacher_local)
+    matching teacher branch (softmax of each branch's logits), at the same temperature τ (and
+    τ² factor) as L_KD. Without an auxiliary branch (−MAA) only the local term remains."""
+    loss = kd_loss(student_local, teacher_local, temperature)
     if student_aux is not None:
-        loss = loss + kd_loss(student_aux, teacher_global)
+        loss = loss + kd_loss(student_aux, teacher_global, temperature)
     return loss

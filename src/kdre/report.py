@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from kdre import SETUP_VERSION
+
 # Table 3 of the paper (SemEval, macro-F1; C-GCN with GloVe 840B).
 PAPER_SEMEVAL = {
     "C-GCN": 84.8,
@@ -38,10 +40,16 @@ SWEPT = (
     "student.kd",
 )
 # Where a run executed, not what it computed (threads change results only at float precision).
-EXECUTION = ("train.threads", "train.device")
+EXECUTION = ("train.threads", "train.device", "train.cpu_isa")
 # The word vectors: runs that differ from the reference here (and in SWEPT) land in the table of
 # word-vector sources, not in the main one (minilm-static's 384-d table needs model.emb_dim 384).
-VECTORS = ("embeddings.source", "embeddings.path", "embeddings.contextual", "model.emb_dim")
+VECTORS = (
+    "embeddings.source",
+    "embeddings.path",
+    "embeddings.contextual",
+    "embeddings.extend_vocab",
+    "model.emb_dim",
+)
 # The models the word-vector table compares for each source: the baseline and the best student.
 VECTOR_MODELS = ("C-GCN", "Student-R")
 
@@ -121,20 +129,36 @@ def vectors_label(params: dict, defaults: dict | None = None) -> str:
     contextual = flat.get("embeddings.contextual", "none")
     if contextual not in (None, "none"):
         label += f" + {contextual} contextual"
-    return f"{label} ({flat.get('model.emb_dim', '?')}-d)"
+    label = f"{label} ({flat.get('model.emb_dim', '?')}-d)"
+    if flat.get("embeddings.extend_vocab") is False and flat.get("embeddings.source") != "random":
+        label += ", train vocabulary"
+    return label
+
+
+def setup_version(run: Run) -> int:
+    """The setup version (kdre.SETUP_VERSION) the run's training stages wrote; 1 without one.
+    Stages of different versions in one run (a stage rerun after an upgrade) give the oldest."""
+    versions = [
+        int(m["setup_version"])
+        for m in run.metrics.values()
+        if isinstance(m, dict) and "setup_version" in m
+    ]
+    return min(versions) if versions else 1
 
 
 def same_setup(
     run: Run, reference: dict, defaults: dict | None = None, free: tuple[str, ...] = ()
 ) -> bool:
-    """True when ``run`` differs from the reference params only in swept, execution or
-    ``free`` keys.
+    """True when ``run`` is of this code's setup version (kdre.SETUP_VERSION) and differs from
+    the reference params only in swept, execution or ``free`` keys.
 
     A key missing from one side means what `load_params` makes of it: its value in
     ``defaults`` (the typed config's defaults). So a key added to params.yaml later with the
     old behaviour as its default keeps the old runs, and one whose new value changes results
     (e.g. embeddings.extend_vocab: true) leaves them out. Keys absent from ``defaults`` too are
     skipped."""
+    if setup_version(run) != SETUP_VERSION:
+        return False
     base = flatten(defaults or {})
     a, b = {**base, **flatten(run.params)}, {**base, **flatten(reference)}
     keys = (set(a) & set(b)) - set(SWEPT) - set(EXECUTION) - set(free)

@@ -15,9 +15,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
 
-from kdre import scoring
+from kdre import SETUP_VERSION, scoring
 from kdre.checkpoint import load_model, save_model
 from kdre.config import Params
+from kdre.cpu import cpu_info, pin_cpu_isa
 from kdre.data import Encoded, encode
 from kdre.datasets import get_spec
 from kdre.datasets.base import DatasetSpec
@@ -166,6 +167,7 @@ def train_and_report(
     params: Params, model: Baseline, prep: Prepared, progress: bool, name: str
 ) -> tuple[TrainResult, dict]:
     device = resolve_device(params.train.device)
+    pin_cpu_isa(params.train.cpu_isa)
     torch.set_num_threads(params.train.threads)
     result = train_model(
         model,
@@ -180,6 +182,9 @@ def train_and_report(
         name,
     )
     metrics = {
+        "setup_version": SETUP_VERSION,
+        "threads": params.train.threads,
+        **cpu_info(params.train.cpu_isa),
         "best_epoch": result.best_epoch,
         "epochs_run": len(result.history),
         "train_seconds": round(result.train_seconds, 1),

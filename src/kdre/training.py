@@ -29,6 +29,30 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+@torch.no_grad()
+def clip_grad_norm(params: list[torch.nn.Parameter], max_norm: float) -> float:
+    """Scale the gradients so that their joint L2 norm is at most ``max_norm``; returns the norm
+    before clipping. ``torch.nn.utils.clip_grad_norm_`` with the same arithmetic, extended to the
+    sparse gradients of the word embedding (coalesced first: a word twice in a batch gives two
+    entries of one row)."""
+    grads = []
+    for p in params:
+        if p.grad is None:
+            continue
+        if p.grad.is_sparse:
+            p.grad = p.grad.coalesce()
+            grads.append(p.grad.values())
+        else:
+            grads.append(p.grad)
+    if not grads:
+        return 0.0
+    total = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+    coef = (max_norm / (total + 1e-6)).clamp(max=1.0)
+    for g in grads:
+        g.mul_(coef)
+    return float(total)
+
+
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -101,7 +125,7 @@ def train_model(
             loss, _ = model.loss(out, batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+            clip_grad_norm(params, cfg.max_grad_norm)
             optimizer.step()
             total_loss += loss.item() * len(batch.index)
             n_seen += len(batch.index)
@@ -140,7 +164,7 @@ def train_model(
                 file=sys.stderr,
                 flush=True,
             )
-        if len(history) > cfg.decay_after and dev_score.f1 <= history[-2]["dev_f1"]:
+        if len(history) > max(cfg.decay_after, 1) and dev_score.f1 <= history[-2]["dev_f1"]:
             for group in optimizer.param_groups:
                 group["lr"] *= cfg.lr_decay
         if cfg.early_stop and since_best >= cfg.early_stop:

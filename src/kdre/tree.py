@@ -43,11 +43,7 @@ def dependency_path(head: Sequence[int], subj: tuple[int, int], obj: tuple[int, 
     multi-token span is on it. Without a common ancestor (a forest, from bad input) the path is
     the union of the chains."""
     parent = [h - 1 for h in head]
-    chains = [
-        ancestors(parent, i)
-        for start, end in (subj, obj)
-        for i in range(start, end + 1)
-    ]
+    chains = [ancestors(parent, i) for start, end in (subj, obj) for i in range(start, end + 1)]
     union: set[int] = set().union(*chains)
     common: set[int] = set(chains[0]).intersection(*chains[1:])
     path = union - common

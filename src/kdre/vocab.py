@@ -31,6 +31,9 @@ class Vocab:
     na_label: str
     lower: bool = False
     entity_masking: bool = True
+    # words[train_words:] come from dev/test (embeddings.extend_vocab): training never updates
+    # their rows. None: every word is a training word.
+    train_words: int | None = None
 
     def __post_init__(self) -> None:
         self.word_index = {w: i for i, w in enumerate(self.words)}
@@ -124,9 +127,9 @@ def with_pretrained_words(
 
     Training never updates these rows (their words are not in train), so they keep the
     pretrained vector instead of collapsing to UNK: a dev/test nominal unseen in train, such as
-    "saucepan", still lands near "pot". The C-GCN reference code builds its vocabulary the same
-    way (train words, plus dev/test words found in GloVe); no label is read. Sorted, so the same
-    corpus always gives the same ids.
+    "saucepan", still lands near "pot". No label is read. (The C-GCN reference builds its
+    vocabulary from train words only.) The new words go at the end, sorted, so the same corpus
+    always gives the same ids, and ``train_words`` marks where they start.
     """
     known = vocab.word_index
     new: set[str] = set()
@@ -139,4 +142,5 @@ def with_pretrained_words(
         return vocab
     data = vocab.to_dict()
     data["words"] = [*vocab.words, *sorted(new)]
+    data["train_words"] = len(vocab.words)
     return Vocab.from_dict(data)

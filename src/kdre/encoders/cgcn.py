@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from kdre.config import ModelConfig
 from kdre.data import Batch
+from kdre.encoders.layers import Dropout, bidirectional_lstm
 
 NEG_INF = -1e12
 
@@ -37,7 +37,9 @@ class CGCN(nn.Module):
     ) -> None:
         super().__init__()
         self.cfg = cfg
-        self.word_emb = nn.Embedding(n_words, cfg.emb_dim, padding_idx=0)
+        # Sparse gradients: a step touches the rows of its batch's words only, not the whole
+        # table (training.clip_grad_norm and SGD handle them).
+        self.word_emb = nn.Embedding(n_words, cfg.emb_dim, padding_idx=0, sparse=True)
         if word_vectors is not None:
             self.word_emb.weight.data.copy_(word_vectors)
         else:
@@ -46,7 +48,7 @@ class CGCN(nn.Module):
         self.pos_emb = nn.Embedding(n_pos, cfg.pos_dim, padding_idx=0) if cfg.pos_dim else None
         self.ner_emb = nn.Embedding(n_ner, cfg.ner_dim, padding_idx=0) if cfg.ner_dim else None
         in_dim = cfg.emb_dim + cfg.pos_dim + cfg.ner_dim + cfg.ctx_dim
-        self.input_dropout = nn.Dropout(cfg.input_dropout)
+        self.input_dropout = Dropout(cfg.input_dropout)
         self.rnn = nn.LSTM(
             in_dim,
             cfg.rnn_hidden,
@@ -55,10 +57,10 @@ class CGCN(nn.Module):
             bidirectional=True,
             dropout=cfg.rnn_dropout if cfg.rnn_layers > 1 else 0.0,
         )
-        self.rnn_dropout = nn.Dropout(cfg.rnn_dropout)
+        self.rnn_dropout = Dropout(cfg.rnn_dropout)
         dims = [2 * cfg.rnn_hidden] + [cfg.hidden_dim] * cfg.gcn_layers
         self.gcn = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims, dims[1:], strict=False))
-        self.gcn_dropout = nn.Dropout(cfg.gcn_dropout)
+        self.gcn_dropout = Dropout(cfg.gcn_dropout)
         self.out_dim = 3 * cfg.hidden_dim
 
     def forward(self, batch: Batch) -> EncoderOutput:
@@ -72,10 +74,7 @@ class CGCN(nn.Module):
                 raise ValueError(f"this encoder needs {self.cfg.ctx_dim}-d contextual vectors")
             parts.append(batch.ctx)
         x = self.input_dropout(torch.cat(parts, dim=-1))
-        packed = pack_padded_sequence(x, batch.lengths, batch_first=True, enforce_sorted=False)
-        h, _ = self.rnn(packed)
-        h, _ = pad_packed_sequence(h, batch_first=True, total_length=x.size(1))
-        h = self.rnn_dropout(h)
+        h = self.rnn_dropout(bidirectional_lstm(self.rnn, x, batch.mask, batch.lengths))
 
         adj = batch.adj
         # A~ = A + I, normalised by degree + 1: each layer is ReLU(W(A h) + W h) / (d + 1).

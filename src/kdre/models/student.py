@@ -111,6 +111,7 @@ class Student(Baseline):
                 batch.extra["teacher_local"],
                 out.parts.get("aux"),
                 batch.extra["teacher_global"],
+                cfg.temperature,
             )
             teacher_terms = teacher_terms + cfg.lambda_ht * ht
             parts["hint"] = ht.item()
