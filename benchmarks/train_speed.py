@@ -35,20 +35,26 @@ ROOT = Path(__file__).resolve().parent.parent
 def worker(tree: Path, params_path: Path, data: Path) -> None:
     """Serve epochs: read a line per epoch on stdin, answer one JSON line on stdout."""
     sys.path.insert(0, str(tree / "src"))
-    try:
+    # An editable install maps every kdre module to the checkout it was made from: a module
+    # the other commit lacks would silently come from this one. Only the tree's own src counts.
+    sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
+    if (tree / "src/kdre/cpu.py").exists():
         from kdre.cpu import isa_from_params_file, set_isa_environment
 
         set_isa_environment(isa_from_params_file(str(params_path)))
-    except ImportError:  # a commit from before train.cpu_isa: the host's native kernels
-        pass
+    # else a commit from before train.cpu_isa: the host's native kernels
     import dataclasses
 
     import torch
 
+    import kdre
     from kdre.config import load_params
     from kdre.models.baseline import Baseline
     from kdre.runs import evaluator, prepare, word_vectors
     from kdre.training import seed_everything, train_model
+
+    if not Path(kdre.__file__).resolve().is_relative_to(tree.resolve()):
+        raise SystemExit(f"worker for {tree} imported kdre from {kdre.__file__}")
 
     params = load_params(params_path)
     torch.set_num_threads(params.train.threads)
