@@ -76,9 +76,8 @@ def main() -> None:
 
     data = encode(frame, m.vocab, m.prune_k)
     if m.table is not None:
-        from kdre.models.teacher import PATTERN_KEY
 
-        data.extra[PATTERN_KEY] = m.table.lookup(data.subj_types, data.obj_types)
+        data.patterns = m.table.lookup(data.subj_types, data.obj_types)
     start = time.perf_counter()
     predict_logits(m.model, data, 64, torch.device("cpu"))
     model_only = time.perf_counter() - start

@@ -24,6 +24,7 @@ from kdre.errors import InputError
 from kdre.report import (
     Run,
     by_vectors,
+    by_version,
     collect,
     lock_params,
     markdown,
@@ -196,7 +197,10 @@ def report(
     skipped += [r for r in found if isinstance(r, str)]
     own_vectors = vectors_label(reference, defaults)
     summary = summarise(rows[rows["vectors"] == own_vectors] if not rows.empty else rows)
-    text = markdown(summary, rows, skipped, NOTES, by_vectors(rows), own_vectors)
+    every, _ = collect(runs, reference, defaults, any_version=True)
+    own = every[every["vectors"] == own_vectors] if not every.empty else every
+    versions = by_version(own) if not own.empty else None
+    text = markdown(summary, rows, skipped, NOTES, by_vectors(rows), own_vectors, versions)
     for path in (out, csv, figure):
         path.parent.mkdir(parents=True, exist_ok=True)
     write_text(out, text)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from kdre.config import load_params
-from kdre.runs import run_teacher
+from kdre.teaching import run_teacher
 from stages.common import (
     EMBEDDINGS,
     EmbeddingsOption,

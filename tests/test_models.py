@@ -14,9 +14,10 @@ from kdre.config import TeacherConfig
 from kdre.data import collate, encode
 from kdre.graph import PatternTable, build_graph
 from kdre.losses import tsd_loss
-from kdre.models.teacher import PATTERN_KEY, Gamma, Teacher
-from kdre.runs import prepare, run_baseline, run_teacher
+from kdre.models.teacher import Gamma, Teacher
+from kdre.runs import prepare, run_baseline
 from kdre.schema import read_split
+from kdre.teaching import run_teacher
 from kdre.training import predict_logits
 
 
@@ -79,7 +80,7 @@ def test_save_load_round_trip_gives_identical_logits(tiny_parsed, tmp_path):
         0.2,
     )
     dev = prep.splits["dev"]
-    dev.extra[PATTERN_KEY] = table.lookup(dev.subj_types, dev.obj_types)
+    dev.patterns = table.lookup(dev.subj_types, dev.obj_types)
     torch.manual_seed(0)
     model = _teacher(params, prep)
     with torch.no_grad():
@@ -105,7 +106,7 @@ def test_type_constraints_off_means_no_global_term(tiny_parsed):
     params = tiny_params(teacher=TeacherConfig(type_constraints=False))
     prep = prepare(params, tiny_parsed)
     dev = prep.splits["dev"]
-    dev.extra[PATTERN_KEY] = np.ones((len(dev), len(prep.vocab.labels)), np.float32)
+    dev.patterns = np.ones((len(dev), len(prep.vocab.labels)), np.float32)
     out = predict_logits(_teacher(params, prep), dev, 16, torch.device("cpu"))
     assert np.count_nonzero(out["global"]) == 0
     assert np.array_equal(out["final"], out["local"])

@@ -6,7 +6,16 @@ import pytest
 
 from kdre import SETUP_VERSION
 from kdre.config import Params
-from kdre.report import Run, collect, lock_params, markdown, plot, setup_version, summarise
+from kdre.report import (
+    Run,
+    by_version,
+    collect,
+    lock_params,
+    markdown,
+    plot,
+    setup_version,
+    summarise,
+)
 
 BASE = {
     "seed": 1,
@@ -54,6 +63,11 @@ def test_runs_of_another_setup_version_are_kept_apart():
     assert sorted(skipped) == ["old", "other"]
     assert set(rows["seed"]) == {1}
     assert setup_version(runs[1]) == 1
+    every, _ = collect(runs, params(), asdict(Params()), any_version=True)
+    assert sorted(every["setup_version"].unique()) == [1, SETUP_VERSION, SETUP_VERSION + 1]
+    text = markdown(summarise(rows), rows, [], "", versions=by_version(every))
+    assert "## The same params across setup versions" in text
+    assert "| C-GCN | 1 | 10.00 | 10.00 ± – | 1 | 70.00 | 70.00 ± – | 1 | 20.00 |" in text
 
 
 def test_rows_are_named_by_gamma_and_ablation_and_deduplicated():

@@ -12,14 +12,15 @@ from conftest import tiny_params
 
 from kdre.checkpoint import load_model
 from kdre.config import StudentConfig
-from kdre.data import collate
+from kdre.data import SoftLabels, collate
 from kdre.distill import attach_soft_labels, run_student
 from kdre.errors import InputError
 from kdre.graph import build_graph
 from kdre.losses import hint_loss, kd_loss
 from kdre.models.student import Student
-from kdre.runs import prepare, run_teacher
+from kdre.runs import prepare
 from kdre.schema import read_split
+from kdre.teaching import run_teacher
 from kdre.training import predict_logits
 
 
@@ -70,8 +71,8 @@ def _student(prep, **student):
 def _batch_with_soft_labels(prep, n=8):
     train = prep.splits["train"]
     rng = np.random.default_rng(0)
-    for key in ("teacher_final", "teacher_local", "teacher_global"):
-        train.extra[key] = rng.normal(size=(len(train), len(prep.vocab.labels))).astype(np.float32)
+    shape = (len(train), len(prep.vocab.labels))
+    train.soft_labels = SoftLabels(*(rng.normal(size=shape).astype(np.float32) for _ in range(3)))
     return collate(train, np.arange(n))
 
 

@@ -7,7 +7,8 @@ once here, so a training step does no per-example Python work beyond gathering t
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,25 @@ import torch
 from kdre.errors import InputError
 from kdre.tree import prune
 from kdre.vocab import PAD_ID, UNK_ID, Vocab
+
+
+@dataclass
+class SoftLabels:
+    """The teacher's logits for each example (paper §Student): ``final`` = F(h_base) + γ ⊙ G(p),
+    ``local`` = F(h_base), ``global_`` = γ ⊙ G(p). Arrays of a split, or tensors of a batch."""
+
+    final: Any
+    local: Any
+    global_: Any
+
+    def take(self, index: np.ndarray) -> SoftLabels:
+        return SoftLabels(*(torch.from_numpy(a[index]) for a in self.arrays()))
+
+    def to(self, device: torch.device) -> SoftLabels:
+        return SoftLabels(*(t.to(device) for t in self.arrays()))
+
+    def arrays(self) -> tuple:
+        return self.final, self.local, self.global_
 
 
 @dataclass
@@ -33,8 +53,10 @@ class Encoded:
     edges: list[np.ndarray]  # pruned tree, (n_edges, 2) per example
     subj_types: list[str]
     obj_types: list[str]
-    extra: dict[str, np.ndarray] = field(default_factory=dict)  # (N, ...) per-example arrays
     ctx: list[np.ndarray] | None = None  # frozen contextual vectors, (n_tokens, d) per example
+    patterns: np.ndarray | None = None  # (N, relations) G(p) of each example, for a teacher
+    soft_labels: SoftLabels | None = None  # the teacher's logits, for a student
+    base_logits: np.ndarray | None = None  # (N, relations) a frozen base's F(h_base), cached
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -94,20 +116,22 @@ class Batch:
     obj_pos: torch.Tensor
     adj: torch.Tensor  # (B, L, L) symmetric 0/1 adjacency of the pruned tree
     labels: torch.Tensor  # (B,)
-    extra: dict[str, torch.Tensor]
     ctx: torch.Tensor | None = None  # (B, L, d) float32, zeros on padding
+    patterns: torch.Tensor | None = None  # (B, relations) G(p)
+    soft_labels: SoftLabels | None = None
+    base_logits: torch.Tensor | None = None
 
     def to(self, device: torch.device) -> Batch:
+        """The batch on ``device``; ``index`` and ``lengths`` stay on the CPU."""
         if device.type == "cpu":
             return self
         moved = {
-            f.name: getattr(self, f.name).to(device)
+            f.name: getattr(self, f.name)
+            if f.name in ("index", "lengths") or getattr(self, f.name) is None
+            else getattr(self, f.name).to(device)
             for f in fields(self)
-            if f.name not in ("index", "lengths", "extra", "ctx")
         }
-        extra = {k: v.to(device) for k, v in self.extra.items()}
-        ctx = None if self.ctx is None else self.ctx.to(device)
-        return Batch(**moved, index=self.index, lengths=self.lengths, extra=extra, ctx=ctx)
+        return Batch(**moved)
 
     @property
     def subj_mask(self) -> torch.Tensor:
@@ -155,8 +179,10 @@ def collate(
         obj_pos=torch.from_numpy(relative_positions(data.obj[index], length)),
         adj=torch.from_numpy(adj),
         labels=torch.from_numpy(data.labels[index]),
-        extra={k: torch.from_numpy(v[index]) for k, v in data.extra.items()},
         ctx=None if data.ctx is None else _pad_ctx(data.ctx, index, length),
+        patterns=None if data.patterns is None else torch.from_numpy(data.patterns[index]),
+        soft_labels=None if data.soft_labels is None else data.soft_labels.take(index),
+        base_logits=None if data.base_logits is None else torch.from_numpy(data.base_logits[index]),
     )
 
 

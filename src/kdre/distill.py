@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
+import torch
+from torch import nn
 
-from kdre.checkpoint import save_model
 from kdre.config import Params
-from kdre.data import Encoded
+from kdre.data import Encoded, SoftLabels
 from kdre.errors import InputError
 from kdre.models.student import Student
-from kdre.runs import parser_of, prepare, score_splits, train_and_report, word_vectors
-from kdre.training import seed_everything
+from kdre.runs import ModelRecipe, Prepared, run_recipe
 from kdre.vocab import Vocab
 
-_COLUMNS = {"teacher_final": "final", "teacher_local": "local", "teacher_global": "global"}
+_COLUMNS = ("final", "local", "global")  # the soft-label columns, in SoftLabels' field order
 
 
 def attach_soft_labels(path: Path | str, train: Encoded, vocab: Vocab) -> None:
@@ -46,7 +45,7 @@ def attach_soft_labels(path: Path | str, train: Encoded, vocab: Vocab) -> None:
             f"{len(vocab.words)}); retrain the teacher with the same `model` params",
             path,
         )
-    missing = [c for c in _COLUMNS.values() if c not in table.column_names]
+    missing = [c for c in _COLUMNS if c not in table.column_names]
     if missing:
         raise InputError(f"soft labels lack columns {missing}", path)
     row_of = {rid: i for i, rid in enumerate(table.column("id").to_pylist())}
@@ -56,9 +55,31 @@ def attach_soft_labels(path: Path | str, train: Encoded, vocab: Vocab) -> None:
             f"no soft label for {len(absent)} training examples (first: id {absent[0]})", path
         )
     order = np.array([row_of[rid] for rid in train.ids])
-    for key, column in _COLUMNS.items():
-        values = np.asarray(table.column(column).to_pylist(), dtype=np.float32)
-        train.extra[key] = values[order]
+    train.soft_labels = SoftLabels(
+        *(np.asarray(table.column(c).to_pylist(), dtype=np.float32)[order] for c in _COLUMNS)
+    )
+
+
+class StudentRecipe(ModelRecipe):
+    """C-GCN + multi-aspect attention, distilled from the soft labels (unless ``student.kd``
+    is false: then hard labels only)."""
+
+    name = "student"
+
+    def __init__(self, soft_labels_path: Path | str) -> None:
+        self.soft_labels_path = Path(soft_labels_path)
+
+    def attach(self, params: Params, prep: Prepared) -> None:
+        if params.student.kd:
+            attach_soft_labels(self.soft_labels_path, prep.splits["train"], prep.vocab)
+
+    def build(self, params: Params, prep: Prepared, vectors: torch.Tensor | None) -> nn.Module:
+        return Student(
+            params.model, params.student, *prep.vocab.sizes, params.train.pooling_l2, vectors
+        )
+
+    def finish(self, params: Params, model: nn.Module, prep: Prepared, metrics: dict) -> dict:
+        return {"student": {"config": asdict(params.student)}}
 
 
 def run_student(
@@ -68,28 +89,7 @@ def run_student(
     model_path: Path | str,
     progress: bool = True,
     embeddings_dir: Path | str | None = None,
-):
+) -> tuple[dict, list[dict]]:
     """Train the student (knowledge distillation unless ``student.kd`` is false)."""
-    start = time.perf_counter()
-    seed_everything(params.seed)
-    scfg = params.student
-    prep = prepare(params, parsed_dir, embeddings_dir=embeddings_dir)
-    if scfg.kd:
-        attach_soft_labels(soft_labels_path, prep.splits["train"], prep.vocab)
-    vectors, coverage = word_vectors(params, prep.vocab, embeddings_dir)
-    v = prep.vocab
-    model = Student(
-        params.model,
-        scfg,
-        *v.sizes,
-        params.train.pooling_l2,
-        vectors,
-    )
-    result, metrics = train_and_report(params, model, prep, progress, "student")
-    metrics.update(score_splits(model, prep, params.train.batch_size * 2))
-    if coverage is not None:
-        metrics["embedding_coverage"] = round(coverage, 4)
-    extra = {"student": {"config": asdict(scfg)}, **parser_of(params)}
-    save_model(model_path, model.cpu(), v, params.model, prep.spec.name, extra)
-    metrics["wall_seconds"] = round(time.perf_counter() - start, 1)
-    return metrics, result.history
+    recipe = StudentRecipe(soft_labels_path)
+    return run_recipe(params, recipe, parsed_dir, model_path, progress, embeddings_dir)

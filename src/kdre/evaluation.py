@@ -14,7 +14,6 @@ from kdre.checkpoint import load_model, pattern_table_of
 from kdre.data import encode
 from kdre.datasets import get_spec
 from kdre.errors import InputError
-from kdre.models.teacher import PATTERN_KEY
 from kdre.runs import attach_contextual
 from kdre.training import predict_logits
 
@@ -51,7 +50,7 @@ def predict_file(
     leaky = False
     table = pattern_table_of(payload)
     if table is not None:
-        data.extra[PATTERN_KEY] = table.lookup(data.subj_types, data.obj_types)
+        data.patterns = table.lookup(data.subj_types, data.obj_types)
         teacher = payload["teacher"]
         leaky = teacher["gamma"] == "relation" and teacher["config"]["type_constraints"]
     logits = predict_logits(model, data, 100, torch.device("cpu"))["final"]

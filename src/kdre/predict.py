@@ -23,7 +23,6 @@ from kdre import checkpoint, parsing
 from kdre.data import encode
 from kdre.datasets.semeval import strip_markers
 from kdre.errors import InputError
-from kdre.models.teacher import PATTERN_KEY
 from kdre.training import predict_logits
 
 TACRED_ANNOTATIONS = ("stanford_pos", "stanford_ner", "stanford_head", "stanford_deprel")
@@ -210,7 +209,7 @@ class RelationExtractor:
         if self.payload["model_config"].get("ctx_dim"):
             data.ctx = self.featurizer([list(t) for t in frame["tokens"]])
         if self.table is not None:
-            data.extra[PATTERN_KEY] = self.table.lookup(data.subj_types, data.obj_types)
+            data.patterns = self.table.lookup(data.subj_types, data.obj_types)
         logits = predict_logits(self.model, data, 64, self.device)["final"]
         probs = torch.softmax(torch.from_numpy(logits), dim=-1).numpy()
         k = min(top_k, probs.shape[1])

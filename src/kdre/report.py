@@ -147,7 +147,11 @@ def setup_version(run: Run) -> int:
 
 
 def same_setup(
-    run: Run, reference: dict, defaults: dict | None = None, free: tuple[str, ...] = ()
+    run: Run,
+    reference: dict,
+    defaults: dict | None = None,
+    free: tuple[str, ...] = (),
+    any_version: bool = False,
 ) -> bool:
     """True when ``run`` is of this code's setup version (kdre.SETUP_VERSION) and differs from
     the reference params only in swept, execution or ``free`` keys.
@@ -157,7 +161,7 @@ def same_setup(
     old behaviour as its default keeps the old runs, and one whose new value changes results
     (e.g. embeddings.extend_vocab: true) leaves them out. Keys absent from ``defaults`` too are
     skipped."""
-    if setup_version(run) != SETUP_VERSION:
+    if not any_version and setup_version(run) != SETUP_VERSION:
         return False
     base = flatten(defaults or {})
     a, b = {**base, **flatten(run.params)}, {**base, **flatten(reference)}
@@ -213,7 +217,7 @@ def model_rows(run: Run, defaults: dict | None = None) -> list[dict]:
 
 
 def collect(
-    runs: list[Run], reference: dict, defaults: dict | None = None
+    runs: list[Run], reference: dict, defaults: dict | None = None, any_version: bool = False
 ) -> tuple[pd.DataFrame, list[str]]:
     """One row per (model, word vectors, seed) among the runs of the reference setup, whose
     word vectors may differ (see VECTORS); the names skipped.
@@ -226,14 +230,18 @@ def collect(
     """
     kept, skipped = [], []
     for run in runs:
-        if same_setup(run, reference, defaults, free=VECTORS):
-            kept.extend(model_rows(run, defaults))
+        if same_setup(run, reference, defaults, free=VECTORS, any_version=any_version):
+            kept.extend(
+                {**row, "setup_version": setup_version(run)} for row in model_rows(run, defaults)
+            )
         else:
             skipped.append(run.name)
     frame = pd.DataFrame(kept)
     if frame.empty:
         return frame, skipped
-    frame = frame.drop_duplicates(subset=["model", "vectors", "seed"], keep="first")
+    frame = frame.drop_duplicates(
+        subset=["setup_version", "model", "vectors", "seed"], keep="first"
+    )
     order = ["kind", "model", "vectors", "seed"]
     return frame.sort_values(order).reset_index(drop=True), skipped
 
@@ -253,6 +261,12 @@ def _stats(rows: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
     if "p_samples" in rows:
         agg["p_samples_min"] = ("p_samples", "min")
     return rows.groupby(by, sort=False).agg(**agg)
+
+
+def by_version(rows: pd.DataFrame) -> pd.DataFrame:
+    """Mean ± std per (model, setup version): the same params before and after a change of
+    code that changed results (e.g. the Core fixes of version 2)."""
+    return _stats(rows, ["model", "setup_version"])
 
 
 def by_vectors(rows: pd.DataFrame) -> pd.DataFrame:
@@ -341,6 +355,32 @@ def _vectors_table(vectors: pd.DataFrame, reference: str) -> list[str]:
     return lines
 
 
+def _versions_table(versions: pd.DataFrame) -> list[str]:
+    numbers = sorted(versions.index.get_level_values("setup_version").unique())
+    head = "| model |" + "".join(f" v{v} runs | v{v} dev | v{v} test |" for v in numbers)
+    lines = [
+        f"## The same params across setup versions (this code is v{SETUP_VERSION}; "
+        "kdre/__init__.py says what each changed)",
+        "",
+        head,
+        "|---|" + "---|---|---|" * len(numbers),
+    ]
+    for model in sorted(versions.index.get_level_values("model").unique()):
+        cells = [model]
+        for v in numbers:
+            if (model, v) not in versions.index:
+                cells += ["0", "–", "–"]
+                continue
+            r = versions.loc[(model, v)]
+            cells += [
+                str(int(r.n)),
+                _fmt(r.dev_f1_mean),
+                f"{_fmt(r.test_f1_mean)} ± {_fmt(r.test_f1_std)}",
+            ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
 def markdown(
     summary: pd.DataFrame,
     rows: pd.DataFrame,
@@ -348,6 +388,7 @@ def markdown(
     notes: str,
     vectors: pd.DataFrame | None = None,
     reference_vectors: str = "",
+    versions: pd.DataFrame | None = None,
 ) -> str:
     """The report: main table (the reference word vectors), ablations (with the paper's TACRED
     deltas), the word-vector sources side by side when more than one ran, per-seed rows."""
@@ -391,6 +432,8 @@ def markdown(
             "",
             *_vectors_table(vectors, reference_vectors),
         ]
+    if versions is not None and versions.index.get_level_values("setup_version").nunique() > 1:
+        lines += ["", *_versions_table(versions)]
     lines += ["", "## Every run", "", *_table(rows), ""]
     if skipped:
         lines += [

@@ -1,22 +1,26 @@
 """The work behind the training stages: data → model → trained model, metrics and outputs.
 
+Every training stage is one procedure, :func:`run_recipe`: seed, read and encode the splits,
+build the model, train it with the one loop (kdre.training), score the dev-selected model,
+save it. What makes a stage's model different is a :class:`ModelRecipe` (the C-GCN baseline
+below, the teacher in kdre.teaching, the student in kdre.distill): a new model or teacher
+encoder is a new recipe in a new file, not a copy of this procedure.
+
 Stage commands call these with typed configs; nothing here knows about DVC or the CLI.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import torch
+from torch import nn
 
 from kdre import SETUP_VERSION, scoring
-from kdre.checkpoint import load_model, save_model
+from kdre.checkpoint import save_model
 from kdre.config import Params
 from kdre.cpu import cpu_info, pin_cpu_isa
 from kdre.data import Encoded, encode
@@ -30,11 +34,16 @@ from kdre.embeddings import (
     load_table,
 )
 from kdre.errors import InputError
-from kdre.graph import PatternTable
 from kdre.models.baseline import Baseline
-from kdre.models.teacher import PATTERN_KEY, Teacher
 from kdre.schema import SPLITS, read_split
-from kdre.training import TrainResult, predict_logits, resolve_device, seed_everything, train_model
+from kdre.training import (
+    Optimization,
+    predict_logits,
+    reference_sgd,
+    resolve_device,
+    seed_everything,
+    train_model,
+)
 from kdre.vocab import Vocab, build_vocab, with_pretrained_words
 
 
@@ -151,7 +160,7 @@ def summary(score: scoring.Score) -> dict:
     return {"f1": score.f1, "precision": score.precision, "recall": score.recall}
 
 
-def score_splits(model: Baseline, prep: Prepared, batch_size: int, leaky: bool = False) -> dict:
+def score_splits(model: nn.Module, prep: Prepared, batch_size: int, leaky: bool = False) -> dict:
     """Official dev and test scores of the selected model; ``*_leaky`` keys when the model
     saw the gold label (Teacher-R), so such figures can never pass for results."""
     device = next(model.parameters()).device
@@ -163,12 +172,64 @@ def score_splits(model: Baseline, prep: Prepared, batch_size: int, leaky: bool =
     return out
 
 
-def train_and_report(
-    params: Params, model: Baseline, prep: Prepared, progress: bool, name: str
-) -> tuple[TrainResult, dict]:
+class ModelRecipe:
+    """What makes one training stage's model; :func:`run_recipe` calls the hooks in order.
+
+    The defaults are the C-GCN baseline's: vocabulary from train, word vectors from the embed
+    stage, the reference SGD schedule, nothing attached, nothing written beside the model."""
+
+    name = "model"
+    leaky = False  # True when the model reads the gold label (Teacher-R): scores are *_leaky
+
+    def load(self, params: Params) -> Vocab | None:
+        """Read what the model starts from (e.g. a trained baseline); its vocabulary, if the
+        splits must be encoded with it."""
+        return None
+
+    def attach(self, params: Params, prep: Prepared) -> None:
+        """Put per-example inputs beside the encoded splits (G(p), soft labels, cached logits)."""
+
+    def wants_word_vectors(self, params: Params) -> bool:
+        return True
+
+    def build(self, params: Params, prep: Prepared, vectors: torch.Tensor | None) -> nn.Module:
+        raise NotImplementedError
+
+    def optimization(self, params: Params) -> Optimization:
+        return reference_sgd(params.train)
+
+    def finish(self, params: Params, model: nn.Module, prep: Prepared, metrics: dict) -> dict:
+        """After training and scoring (model selected on dev): write further outputs, add
+        metrics; return what the model file records beside the weights."""
+        return {}
+
+
+def run_recipe(
+    params: Params,
+    recipe: ModelRecipe,
+    parsed_dir: Path | str,
+    model_path: Path | str,
+    progress: bool = True,
+    embeddings_dir: Path | str | None = None,
+) -> tuple[dict, list[dict]]:
+    """Train, score and save the recipe's model; returns (metrics, per-epoch history).
+
+    ``embeddings_dir``: the embed stage's output (word-vector table, contextual vectors),
+    unused with random vectors."""
+    start = time.perf_counter()
     device = resolve_device(params.train.device)
     pin_cpu_isa(params.train.cpu_isa)
     torch.set_num_threads(params.train.threads)
+    seed_everything(params.seed)
+    vocab = recipe.load(params)
+    prep = prepare(params, parsed_dir, vocab, embeddings_dir)
+    recipe.attach(params, prep)
+    vectors, coverage = (
+        word_vectors(params, prep.vocab, embeddings_dir)
+        if recipe.wants_word_vectors(params)
+        else (None, None)
+    )
+    model = recipe.build(params, prep, vectors)
     result = train_model(
         model,
         prep.splits["train"],
@@ -179,7 +240,8 @@ def train_and_report(
         params.model.word_dropout,
         device,
         progress,
-        name,
+        recipe.name,
+        recipe.optimization(params),
     )
     metrics = {
         "setup_version": SETUP_VERSION,
@@ -190,7 +252,29 @@ def train_and_report(
         "train_seconds": round(result.train_seconds, 1),
         "train_sentences_per_s": round(result.sentences_per_s, 1),
     }
-    return result, metrics
+    metrics.update(score_splits(model, prep, params.train.batch_size * 2, recipe.leaky))
+    if coverage is not None:
+        metrics["embedding_coverage"] = round(coverage, 4)
+    extra = recipe.finish(params, model, prep, metrics)
+    save_model(
+        model_path,
+        model.cpu(),
+        prep.vocab,
+        params.model,
+        prep.spec.name,
+        {**extra, **parser_of(params)},
+    )
+    metrics["wall_seconds"] = round(time.perf_counter() - start, 1)
+    return metrics, result.history
+
+
+class BaselineRecipe(ModelRecipe):
+    """The plain C-GCN: the paper's C-GCN row."""
+
+    name = "baseline"
+
+    def build(self, params: Params, prep: Prepared, vectors: torch.Tensor | None) -> nn.Module:
+        return Baseline(params.model, *prep.vocab.sizes, params.train.pooling_l2, vectors)
 
 
 def run_baseline(
@@ -199,133 +283,6 @@ def run_baseline(
     model_path: Path | str,
     progress: bool = True,
     embeddings_dir: Path | str | None = None,
-):
-    """Train the plain C-GCN; returns (metrics, history). ``embeddings_dir``: the embed
-    stage's output (word-vector table, contextual vectors), unused with random vectors."""
-    start = time.perf_counter()
-    seed_everything(params.seed)
-    prep = prepare(params, parsed_dir, embeddings_dir=embeddings_dir)
-    vectors, coverage = word_vectors(params, prep.vocab, embeddings_dir)
-    model = Baseline(
-        params.model,
-        *prep.vocab.sizes,
-        params.train.pooling_l2,
-        vectors,
-    )
-    result, metrics = train_and_report(params, model, prep, progress, "baseline")
-    metrics.update(score_splits(model, prep, params.train.batch_size * 2))
-    if coverage is not None:
-        metrics["embedding_coverage"] = round(coverage, 4)
-    save_model(model_path, model.cpu(), prep.vocab, params.model, prep.spec.name, parser_of(params))
-    metrics["wall_seconds"] = round(time.perf_counter() - start, 1)
-    return metrics, result.history
-
-
-def run_teacher(
-    params: Params,
-    parsed_dir: Path | str,
-    graph_path: Path | str,
-    baseline_path: Path | str,
-    model_path: Path | str,
-    soft_labels_path: Path | str,
-    progress: bool = True,
-    embeddings_dir: Path | str | None = None,
-):
-    """Train a teacher (γ = params.gamma), write its model and the soft labels of train."""
-    start = time.perf_counter()
-    seed_everything(params.seed)
-    tcfg = params.teacher
-    base_mode = tcfg.resolved_base(params.gamma)
-    base = None
-    vocab = None
-    if base_mode != "scratch":
-        base, vocab, payload = load_model(baseline_path)
-        if payload["model_config"] != asdict(params.model):
-            raise InputError(
-                "teacher.base needs the baseline trained with the same `model` params; "
-                "rerun the baseline stage",
-                baseline_path,
-            )
-    prep = prepare(params, parsed_dir, vocab, embeddings_dir)
-    graph = pd.read_parquet(graph_path)
-    table = PatternTable(graph, prep.vocab.labels, prep.spec.na_label, params.graph.na_prob)
-    for data in prep.splits.values():
-        data.extra[PATTERN_KEY] = table.lookup(data.subj_types, data.obj_types)
-    vectors, coverage = (
-        (None, None) if base is not None else word_vectors(params, prep.vocab, embeddings_dir)
-    )
-    model = Teacher(
-        params.model,
-        tcfg,
-        params.gamma,
-        params.gamma_scalar,
-        *prep.vocab.sizes,
-        prep.vocab.na_id,
-        params.train.pooling_l2,
-        vectors,
-    )
-    if base is not None:
-        model.encoder.load_state_dict(base.encoder.state_dict())
-        model.classifier.load_state_dict(base.classifier.state_dict())
-        if base_mode == "frozen":
-            for p in (*model.encoder.parameters(), *model.classifier.parameters()):
-                p.requires_grad_(False)
-    if base_mode == "frozen" and (params.gamma == "scalar" or not tcfg.type_constraints):
-        raise InputError(
-            "a frozen base with gamma=scalar has nothing to train; use vector or relation"
-        )
-    result, metrics = train_and_report(params, model, prep, progress, f"teacher-{params.gamma}")
-    metrics["base_frozen"] = base_mode == "frozen"
-    leaky = params.gamma == "relation" and tcfg.type_constraints
-    metrics.update(score_splits(model, prep, params.train.batch_size * 2, leaky))
-    if leaky:
-        metrics["note"] = "gamma=relation uses the gold label: dev/test scores leak, never results"
-    if coverage is not None:
-        metrics["embedding_coverage"] = round(coverage, 4)
-    if params.gamma == "vector":
-        metrics["gamma_v_mean"] = float(model.gamma.gamma_v.detach().mean())
-    device = next(model.parameters()).device
-    train_logits = predict_logits(model, prep.splits["train"], params.train.batch_size * 2, device)
-    write_soft_labels(soft_labels_path, prep.splits["train"], prep.vocab, train_logits)
-    teacher_meta = {
-        "teacher": {
-            "config": asdict(tcfg),
-            "gamma": params.gamma,
-            "gamma_scalar": params.gamma_scalar,
-            "pattern_table": table.to_dict(),
-        }
-    }
-    save_model(
-        model_path,
-        model.cpu(),
-        prep.vocab,
-        params.model,
-        prep.spec.name,
-        {**teacher_meta, **parser_of(params)},
-    )
-    metrics["wall_seconds"] = round(time.perf_counter() - start, 1)
-    return metrics, result.history
-
-
-def write_soft_labels(
-    path: Path | str, data: Encoded, vocab: Vocab, logits: dict[str, np.ndarray]
-) -> None:
-    """Final, local and global logits per training example, keyed by id; label order in metadata."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    columns = {
-        "id": pa.array(data.ids, pa.string()),
-        "relation": pa.array([vocab.labels[y] for y in data.labels], pa.string()),
-    }
-    for key in ("final", "local", "global"):
-        if key in logits:
-            columns[key] = pa.array(list(logits[key]), pa.list_(pa.float32()))
-    table = pa.table(columns).replace_schema_metadata(
-        {"labels": "\t".join(vocab.labels), "vocab_size": str(len(vocab.words))}
-    )
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        pq.write_table(table, tmp)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+) -> tuple[dict, list[dict]]:
+    """Train the plain C-GCN; returns (metrics, history)."""
+    return run_recipe(params, BaselineRecipe(), parsed_dir, model_path, progress, embeddings_dir)

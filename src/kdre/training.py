@@ -88,6 +88,43 @@ class TrainResult:
     state_dict: dict = field(default_factory=dict)
 
 
+@dataclass
+class Optimization:
+    """How a model's parameters move, so that one loop serves every model: the optimiser, its
+    schedule per step and per epoch, gradient clipping, gradient accumulation and mixed
+    precision. :func:`reference_sgd` is the C-GCN recipe every C-GCN model uses; a model with
+    another recipe (a transformer: AdamW, warm-up, accumulation, bf16) brings its own."""
+
+    make_optimizer: Callable[[list[torch.nn.Parameter]], torch.optim.Optimizer]
+    max_grad_norm: float
+    # after each epoch, with the history so far (its last row is this epoch): e.g. lr decay
+    after_epoch: Callable[[torch.optim.Optimizer, list[dict]], None] | None = None
+    # after each optimiser step, with the number of steps taken: e.g. warm-up
+    after_step: Callable[[torch.optim.Optimizer, int], None] | None = None
+    accumulate: int = 1  # batches whose gradients add up before one optimiser step
+    amp: bool = False  # bfloat16 autocast on CUDA (ignored on the CPU)
+
+
+def reference_sgd(cfg: TrainConfig) -> Optimization:
+    """The C-GCN reference schedule: plain SGD at ``lr``, ×``lr_decay`` after an epoch whose
+    dev F1 does not beat the previous epoch's, once ``decay_after`` epochs are done (and never
+    after the first epoch, which has no previous one), gradients clipped to ``max_grad_norm``."""
+
+    def decay(optimizer: torch.optim.Optimizer, history: list[dict]) -> None:
+        if (
+            len(history) > max(cfg.decay_after, 1)
+            and history[-1]["dev_f1"] <= history[-2]["dev_f1"]
+        ):
+            for group in optimizer.param_groups:
+                group["lr"] *= cfg.lr_decay
+
+    return Optimization(
+        make_optimizer=lambda params: torch.optim.SGD(params, lr=cfg.lr),
+        max_grad_norm=cfg.max_grad_norm,
+        after_epoch=decay,
+    )
+
+
 def train_model(
     model: torch.nn.Module,
     train: Encoded,
@@ -99,17 +136,24 @@ def train_model(
     device: torch.device,
     progress: bool = True,
     name: str = "train",
+    optimization: Optimization | None = None,
 ) -> TrainResult:
-    """Train ``model`` (which provides ``loss(out, batch)``) and return its best-on-dev state."""
+    """Train ``model`` (which provides ``loss(out, batch)``) and return its best-on-dev state.
+
+    ``cfg`` gives the epochs, batch size and early stopping; ``optimization`` how the
+    parameters move (default: :func:`reference_sgd` of ``cfg``)."""
+    opt = optimization or reference_sgd(cfg)
     rng = np.random.default_rng(seed)
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.SGD(params, lr=cfg.lr)
+    optimizer = opt.make_optimizer(params)
+    autocast = opt.amp and device.type == "cuda"
     history: list[dict] = []
     best: Score | None = None
     best_epoch, best_state = 0, copy.deepcopy(model.state_dict())
     train_seconds = 0.0
     since_best = 0
+    steps = 0
     # A bar on a terminal; one line per epoch in logs (DVC output redirected to a file, CI).
     interactive = progress and sys.stderr.isatty()
     bar = tqdm(range(1, cfg.epochs + 1), desc=name, unit="epoch", disable=not interactive)
@@ -119,16 +163,23 @@ def train_model(
         model.train()
         start = time.perf_counter()
         total_loss, n_seen = 0.0, 0
-        for batch in iterate(train, cfg.batch_size, rng, word_dropout):
+        optimizer.zero_grad(set_to_none=True)
+        batches = iterate(train, cfg.batch_size, rng, word_dropout)
+        for i, batch in enumerate(batches, start=1):
             batch = batch.to(device)
-            out = model(batch)
-            loss, _ = model.loss(out, batch)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            clip_grad_norm(params, cfg.max_grad_norm)
-            optimizer.step()
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
+                out = model(batch)
+                loss, _ = model.loss(out, batch)
+            (loss / opt.accumulate if opt.accumulate > 1 else loss).backward()
             total_loss += loss.item() * len(batch.index)
             n_seen += len(batch.index)
+            if i % opt.accumulate == 0 or i * cfg.batch_size >= len(train):
+                clip_grad_norm(params, opt.max_grad_norm)
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+                steps += 1
+                if opt.after_step is not None:
+                    opt.after_step(optimizer, steps)
         seconds = time.perf_counter() - start
         train_seconds += seconds
         dev_score = evaluate(predict_logits(model, dev, cfg.batch_size * 2, device)["final"])
@@ -164,9 +215,8 @@ def train_model(
                 file=sys.stderr,
                 flush=True,
             )
-        if len(history) > max(cfg.decay_after, 1) and dev_score.f1 <= history[-2]["dev_f1"]:
-            for group in optimizer.param_groups:
-                group["lr"] *= cfg.lr_decay
+        if opt.after_epoch is not None:
+            opt.after_epoch(optimizer, history)
         if cfg.early_stop and since_best >= cfg.early_stop:
             break
     model.load_state_dict(best_state)

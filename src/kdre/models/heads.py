@@ -26,5 +26,5 @@ class Classifier(nn.Module):
 @dataclass
 class ModelOutput:
     logits: torch.Tensor  # final logits (what predictions use)
-    h_sent: torch.Tensor
+    h_sent: torch.Tensor | None  # pooled sentence vector (None when a frozen base was cached)
     parts: dict[str, torch.Tensor] = field(default_factory=dict)  # e.g. local / global logits

@@ -102,15 +102,18 @@ class Student(Baseline):
         parts = {"gt": gt.item()}
         if self.lambda_kd == 0.0:
             return gt, parts
-        kd = kd_loss(out.logits, batch.extra["teacher_final"], cfg.temperature)
+        teacher = batch.soft_labels
+        if teacher is None:
+            raise ValueError("distillation needs the teacher's soft labels (Batch.soft_labels)")
+        kd = kd_loss(out.logits, teacher.final, cfg.temperature)
         teacher_terms = kd
         parts["kd"] = kd.item()
         if cfg.hint:
             ht = hint_loss(
                 out.parts["local"],
-                batch.extra["teacher_local"],
+                teacher.local,
                 out.parts.get("aux"),
-                batch.extra["teacher_global"],
+                teacher.global_,
                 cfg.temperature,
             )
             teacher_terms = teacher_terms + cfg.lambda_ht * ht

@@ -11,8 +11,6 @@ from kdre.losses import ground_truth_loss, pooling_l2, tsd_loss
 from kdre.models.baseline import Baseline
 from kdre.models.heads import ModelOutput
 
-PATTERN_KEY = "pattern_probs"  # Batch.extra key holding G(p), shape (B, relations)
-
 
 class Gamma(nn.Module):
     """The weight γ of the global knowledge, in the paper's three forms.
@@ -68,17 +66,28 @@ class Teacher(Baseline):
         self.gamma = Gamma(gamma, n_labels, na_id, gamma_scalar)
 
     def forward(self, batch: Batch) -> ModelOutput:
-        enc = self.encoder(batch)
-        local = self.classifier(enc.h_base)
+        """h_tea = F(h_base) + γ ⊙ G(p). A batch that carries its frozen base's F(h_base)
+        (``base_logits``, cached once by the teacher stage) skips the encoder: a frozen base
+        gives the same logits every epoch, so only γ needs computing."""
+        h_sent = None
+        if batch.base_logits is not None:
+            local = batch.base_logits
+        else:
+            enc = self.encoder(batch)
+            local, h_sent = self.classifier(enc.h_base), enc.h_sent
         if self.teacher_cfg.type_constraints:
-            global_ = self.gamma(batch.labels) * batch.extra[PATTERN_KEY]
+            if batch.patterns is None:
+                raise ValueError("the teacher needs G(p) of every example (Batch.patterns)")
+            global_ = self.gamma(batch.labels) * batch.patterns
         else:
             global_ = torch.zeros_like(local)
-        return ModelOutput(local + global_, enc.h_sent, {"local": local, "global": global_})
+        return ModelOutput(local + global_, h_sent, {"local": local, "global": global_})
 
     def loss(self, out: ModelOutput, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
         gt = ground_truth_loss(out.logits, batch.labels)
-        total = gt + pooling_l2(out.h_sent, self.pooling_l2_weight)
+        total = gt
+        if out.h_sent is not None:
+            total = total + pooling_l2(out.h_sent, self.pooling_l2_weight)
         parts = {"gt": gt.item()}
         if self.teacher_cfg.tsd:
             tsd = tsd_loss(out.logits, self.teacher_cfg.tsd_k)

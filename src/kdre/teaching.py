@@ -1,0 +1,156 @@
+"""The teacher stage's recipe: h_tea = F(h_base) + γ ⊙ G(p) trained, then the soft labels of
+every training example written for the student."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import torch
+from torch import nn
+
+from kdre.checkpoint import load_model
+from kdre.config import Params
+from kdre.data import Encoded
+from kdre.errors import InputError
+from kdre.graph import PatternTable
+from kdre.models.baseline import Baseline
+from kdre.models.teacher import Teacher
+from kdre.runs import ModelRecipe, Prepared, run_recipe
+from kdre.training import predict_logits, resolve_device
+from kdre.vocab import Vocab
+
+
+class TeacherRecipe(ModelRecipe):
+    """A C-GCN teacher: its base from scratch, or the trained baseline frozen or fine-tuned
+    (``teacher.base``), plus γ ⊙ G(p) over the pattern table of the graph stage.
+
+    A frozen base gives the same F(h_base) at every epoch, so its logits are computed once per
+    split (eval mode) and the teacher trains γ over them: a few seconds instead of a C-GCN's
+    training time. (The reference instead runs the frozen encoder every epoch in train mode,
+    its dropout active; see README "Model notes".)"""
+
+    def __init__(
+        self, graph_path: Path | str, baseline_path: Path | str, soft_labels_path: Path | str
+    ) -> None:
+        self.graph_path = Path(graph_path)
+        self.baseline_path = Path(baseline_path)
+        self.soft_labels_path = Path(soft_labels_path)
+        self.base: Baseline | None = None
+        self.table: PatternTable | None = None
+
+    def load(self, params: Params) -> Vocab | None:
+        self.name = f"teacher-{params.gamma}"
+        self.leaky = params.gamma == "relation" and params.teacher.type_constraints
+        if params.teacher.resolved_base(params.gamma) == "scratch":
+            return None
+        base, vocab, payload = load_model(self.baseline_path)
+        if payload["model_config"] != asdict(params.model):
+            raise InputError(
+                "teacher.base needs the baseline trained with the same `model` params; "
+                "rerun the baseline stage",
+                self.baseline_path,
+            )
+        self.base = base
+        return vocab
+
+    def attach(self, params: Params, prep: Prepared) -> None:
+        graph = pd.read_parquet(self.graph_path)
+        self.table = PatternTable(
+            graph, prep.vocab.labels, prep.spec.na_label, params.graph.na_prob
+        )
+        for data in prep.splits.values():
+            data.patterns = self.table.lookup(data.subj_types, data.obj_types)
+        if self.base is not None and params.teacher.resolved_base(params.gamma) == "frozen":
+            device = resolve_device(params.train.device)
+            self.base.to(device)
+            for data in prep.splits.values():
+                local = predict_logits(self.base, data, params.train.batch_size * 2, device)
+                data.base_logits = local["final"]
+
+    def wants_word_vectors(self, params: Params) -> bool:
+        return self.base is None
+
+    def build(self, params: Params, prep: Prepared, vectors: torch.Tensor | None) -> nn.Module:
+        model = Teacher(
+            params.model,
+            params.teacher,
+            params.gamma,
+            params.gamma_scalar,
+            *prep.vocab.sizes,
+            prep.vocab.na_id,
+            params.train.pooling_l2,
+            vectors,
+        )
+        if self.base is not None:
+            model.encoder.load_state_dict(self.base.encoder.state_dict())
+            model.classifier.load_state_dict(self.base.classifier.state_dict())
+            if params.teacher.resolved_base(params.gamma) == "frozen":
+                for p in (*model.encoder.parameters(), *model.classifier.parameters()):
+                    p.requires_grad_(False)
+        return model
+
+    def finish(self, params: Params, model: nn.Module, prep: Prepared, metrics: dict) -> dict:
+        assert isinstance(model, Teacher) and self.table is not None
+        metrics["base_frozen"] = params.teacher.resolved_base(params.gamma) == "frozen"
+        if self.leaky:
+            metrics["note"] = (
+                "gamma=relation uses the gold label: dev/test scores leak, never results"
+            )
+        if params.gamma == "vector":
+            metrics["gamma_v_mean"] = float(model.gamma.gamma_v.detach().mean())
+        device = next(model.parameters()).device
+        train = prep.splits["train"]
+        logits = predict_logits(model, train, params.train.batch_size * 2, device)
+        write_soft_labels(self.soft_labels_path, train, prep.vocab, logits)
+        return {
+            "teacher": {
+                "config": asdict(params.teacher),
+                "gamma": params.gamma,
+                "gamma_scalar": params.gamma_scalar,
+                "pattern_table": self.table.to_dict(),
+            }
+        }
+
+
+def run_teacher(
+    params: Params,
+    parsed_dir: Path | str,
+    graph_path: Path | str,
+    baseline_path: Path | str,
+    model_path: Path | str,
+    soft_labels_path: Path | str,
+    progress: bool = True,
+    embeddings_dir: Path | str | None = None,
+) -> tuple[dict, list[dict]]:
+    """Train a teacher (γ = params.gamma), write its model and the soft labels of train."""
+    recipe = TeacherRecipe(graph_path, baseline_path, soft_labels_path)
+    return run_recipe(params, recipe, parsed_dir, model_path, progress, embeddings_dir)
+
+
+def write_soft_labels(
+    path: Path | str, data: Encoded, vocab: Vocab, logits: dict[str, np.ndarray]
+) -> None:
+    """Final, local and global logits per training example, keyed by id; label order in metadata."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    columns = {
+        "id": pa.array(data.ids, pa.string()),
+        "relation": pa.array([vocab.labels[y] for y in data.labels], pa.string()),
+    }
+    for key in ("final", "local", "global"):
+        if key in logits:
+            columns[key] = pa.array(list(logits[key]), pa.list_(pa.float32()))
+    table = pa.table(columns).replace_schema_metadata(
+        {"labels": "\t".join(vocab.labels), "vocab_size": str(len(vocab.words))}
+    )
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        pq.write_table(table, tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
