@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 from dataclasses import asdict
 from pathlib import Path
 
@@ -79,7 +80,24 @@ def load_model(path: Path | str) -> tuple[Baseline, Vocab, dict]:
     path = Path(path)
     if not path.exists():
         raise InputError("model file not found", path)
-    payload = torch.load(path, map_location="cpu", weights_only=False)
+    if not path.is_file():
+        raise InputError("not a file (a kdre model file is one .pt file)", path)
+    try:
+        # weights_only: the unpickler builds tensors and plain containers only, so a crafted
+        # file cannot run code while it loads (a kdre payload needs nothing else).
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        if "global" not in str(err).lower():  # not a pickle of objects at all: bytes, parquet…
+            raise InputError("not a kdre model file (not a torch file)", path) from None
+        raise InputError(
+            "refused: the file holds objects other than tensors and plain data, which could run "
+            "code when loaded (kdre loads with torch.load(weights_only=True))",
+            path,
+        ) from None
+    except Exception as err:  # noqa: BLE001 - any failure to read it is one line, not a traceback
+        raise InputError(
+            f"not a kdre model file (unreadable: {type(err).__name__})", path
+        ) from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise InputError("not a kdre model file", path)
     if payload.get("format_version") != FORMAT_VERSION:

@@ -1,0 +1,82 @@
+"""Model files are untrusted input: loading one never runs code, and a file that is not a kdre
+model is one line naming it, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+from conftest import REPO, tiny_params
+
+from kdre.checkpoint import load_model
+from kdre.errors import InputError
+
+
+class _Payload:
+    """Unpickling this calls os.system: the classic crafted-.pt attack."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_pickle_payload_is_refused_without_running(tmp_path):
+    marker = tmp_path / "ran"
+    path = tmp_path / "evil.pt"
+    torch.save({"format": "kdre-model", "format_version": 1, "x": _Payload(str(marker))}, path)
+    with pytest.raises(InputError, match="refused: the file holds objects other than tensors"):
+        load_model(path)
+    assert not marker.exists()
+
+
+@pytest.fixture(scope="module")
+def model_file(tiny_parsed, tmp_path_factory):
+    from kdre.runs import run_baseline
+
+    path = tmp_path_factory.mktemp("model") / "b.pt"
+    run_baseline(tiny_params(), tiny_parsed, path, False)
+    return path
+
+
+def test_a_real_model_file_loads_safely(model_file):
+    model, vocab, payload = load_model(model_file)
+    assert payload["kind"] == "baseline" and vocab.words[:2] == ["<PAD>", "<UNK>"]
+
+
+@pytest.mark.parametrize("kind", ["truncated", "text", "random", "parquet", "folder", "empty"])
+def test_not_a_model_file_is_one_line(kind, model_file, tiny_parsed, tmp_path):
+    path = tmp_path / "m.pt"
+    if kind == "truncated":
+        path.write_bytes(model_file.read_bytes()[:5000])
+    elif kind == "text":
+        path.write_text("seed: 1\ntrain:\n  epochs: 2\n")
+    elif kind == "random":
+        path.write_bytes(os.urandom(4096))
+    elif kind == "parquet":
+        path = tiny_parsed / "dev.parquet"
+    elif kind == "folder":
+        path = tmp_path
+    else:
+        path.write_bytes(b"")
+    with pytest.raises(InputError, match="not a kdre model file|not a file") as err:
+        load_model(path)
+    assert "\n" not in str(err.value) and str(path) in str(err.value)
+
+
+def test_predict_with_a_bad_model_file_exits_1_with_one_line(tmp_path):
+    path = tmp_path / "m.pt"
+    path.write_bytes(os.urandom(100))
+    done = subprocess.run(
+        [sys.executable, "-m", "stages.cli", "predict", str(path)],
+        input="The <e1>audits</e1> were about <e2>waste</e2>.\n",
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().count("\n") == 0 and "not a kdre model file" in done.stderr
