@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -42,3 +44,32 @@ def write_history(path: Path, rows: list[dict]) -> None:
         for row in rows:
             writer.writerow({k: round(v, 6) if isinstance(v, float) else v for k, v in row.items()})
     os.replace(tmp, path)
+
+
+@contextmanager
+def outputs_together() -> Iterator[Callable[[Path], Path]]:
+    """Give every output of a stage a temp path beside its target (same suffix, so writers that
+    go by it still work); rename them all into place when the block ends without error, and
+    remove them all when it fails. A stage's outputs then appear together or not at all:
+    a crash halfway (a bad model file, a plot that fails) leaves the previous ones untouched.
+
+    >>> with outputs_together() as stage:
+    ...     write_text(stage(Path("metrics/x.json")), "{}")
+    """
+    staged: dict[Path, Path] = {}
+
+    def stage(path: Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.stem}.staged{path.suffix}")
+        staged[path] = tmp
+        return tmp
+
+    try:
+        yield stage
+    except BaseException:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
+        raise
+    for path, tmp in staged.items():
+        os.replace(tmp, path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -9,12 +10,13 @@ import pandas as pd
 import typer
 
 from kdre import plots, scoring
-from kdre.config import load_params
+from kdre.config import Params, load_params
 from kdre.datasets import get_spec
-from kdre.evaluation import confusion, flat_metrics, predict_file
+from kdre.datasets.base import DatasetSpec
+from kdre.evaluation import Predictions, confusion, flat_metrics, per_relation_f1, predict_file
 from kdre.schema import read_split
 from kdre.significance import paired_bootstrap
-from stages.common import write_json
+from stages.common import outputs_together, write_json
 
 MODELS = ("baseline", "teacher", "student")
 
@@ -59,16 +61,35 @@ def evaluate(
         )
         for name in MODELS
     }
+    with outputs_together() as stage:
+        out = _write_outputs(cfg, spec, results, stage, metrics, predictions, plots_dir)
+    summary = ", ".join(
+        f"{name} {'(leaky) ' if r.leaky else ''}{r.score.f1:.2f}" for name, r in results.items()
+    )
+    typer.echo(
+        f"test F1: {summary}; student vs baseline p = {out['student_vs_baseline.p_value']}",
+        err=True,
+    )
+
+
+def _write_outputs(
+    cfg: Params,
+    spec: DatasetSpec,
+    results: dict[str, Predictions],
+    stage: Callable[[Path], Path],
+    metrics: Path,
+    predictions: Path,
+    plots_dir: Path,
+) -> dict[str, float]:
+    """Every output of the stage, each through ``stage`` (see outputs_together)."""
     out: dict[str, float] = {}
-    predictions.mkdir(parents=True, exist_ok=True)
-    plots_dir.mkdir(parents=True, exist_ok=True)
     for name, result in results.items():
         out.update(flat_metrics(result))
         scoring.write_answers(
-            dict(zip(result.ids, result.pred, strict=True)), predictions / f"{name}_test.txt"
+            dict(zip(result.ids, result.pred, strict=True)), stage(predictions / f"{name}_test.txt")
         )
         pd.DataFrame({"id": result.ids, "actual": result.gold, "predicted": result.pred}).to_csv(
-            predictions / f"{name}_test.csv", index=False
+            stage(predictions / f"{name}_test.csv"), index=False
         )
     comparisons = [("student", "baseline")]
     if not results["teacher"].leaky:
@@ -83,26 +104,19 @@ def evaluate(
             cfg.seed,
         )
         out.update({f"{a}_vs_{b}.{k}": round(float(v), 4) for k, v in test_result.items()})
-    write_json(metrics, out)
+    write_json(stage(metrics), out)
 
-    relations = sorted(results["student"].score.per_relation)
-    per_rel = pd.DataFrame(
-        {
-            name + (" (leaky)" if r.leaky else ""): [r.score.per_relation[x].f1 for x in relations]
-            for name, r in results.items()
-        },
-        index=relations,
-    )
+    per_rel = per_relation_f1(results)
     per_rel.rename_axis("relation").reset_index().melt(
         id_vars="relation", var_name="model", value_name="f1"
-    ).to_csv(plots_dir / "per_relation_f1.csv", index=False)
-    plots.per_relation_png(per_rel, plots_dir / "per_relation_f1.png")
+    ).to_csv(stage(plots_dir / "per_relation_f1.csv"), index=False)
+    plots.per_relation_png(per_rel, stage(plots_dir / "per_relation_f1.png"))
     labels = list(spec.labels)
     plots.confusion_png(
         confusion(results["student"], labels),
         labels,
         "Student on test (rows gold, columns predicted)",
-        plots_dir / "confusion_student.png",
+        stage(plots_dir / "confusion_student.png"),
     )
     histories = {
         name: pd.read_csv(path)
@@ -110,11 +124,5 @@ def evaluate(
         if (path := metrics.parent / f"{name}_history.csv").exists()
     }
     if histories:
-        plots.curves_png(histories, plots_dir / "training_curves.png")
-    summary = ", ".join(
-        f"{name} {'(leaky) ' if r.leaky else ''}{r.score.f1:.2f}" for name, r in results.items()
-    )
-    typer.echo(
-        f"test F1: {summary}; student vs baseline p = {out['student_vs_baseline.p_value']}",
-        err=True,
-    )
+        plots.curves_png(histories, stage(plots_dir / "training_curves.png"))
+    return out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -10,9 +9,10 @@ import typer
 
 from kdre.config import load_params
 from kdre.datasets import get_spec
+from kdre.errors import InputError
 from kdre.graph import PatternTable, build_graph, plot_heatmap
 from kdre.schema import read_split
-from stages.common import write_json
+from stages.common import outputs_together, write_json
 
 
 def graph(
@@ -38,12 +38,17 @@ def graph(
     """
     cfg = load_params(params)
     spec = get_spec(cfg.dataset.name)
-    train = read_split(parsed / "train.parquet")
+    frames = {split: read_split(parsed / f"{split}.parquet") for split in ("train", "dev", "test")}
+    for split, df in frames.items():
+        unknown = sorted(set(df["relation"]) - set(spec.labels))
+        if unknown:
+            raise InputError(
+                f"relation {unknown[0]!r} is not a {spec.name} label: the parsed data is not "
+                f"dataset.name={spec.name!r} (rerun the parse stage, or set dataset.name)",
+                parsed / f"{split}.parquet",
+            )
+    train = frames["train"]
     table = build_graph(train, spec.na_label)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    table.to_parquet(tmp, index=False)
-    os.replace(tmp, out)
     lookup = PatternTable(table, spec.labels, spec.na_label, cfg.graph.na_prob)
     summary = {
         "patterns": int(table["pattern"].nunique()),
@@ -52,14 +57,14 @@ def graph(
         "relations_covered": int(table["relation"].nunique()),
         "na_prob": cfg.graph.na_prob,
     }
-    for split in ("train", "dev", "test"):
-        df = train if split == "train" else read_split(parsed / f"{split}.parquet")
+    for split, df in frames.items():
         summary[f"coverage_{split}"] = round(
             lookup.coverage(list(df["subj_type"]), list(df["obj_type"])), 4
         )
-    write_json(metrics, summary)
-    plot.parent.mkdir(parents=True, exist_ok=True)
-    plot_heatmap(table, spec.labels, spec.na_label, plot)
+    with outputs_together() as stage:
+        table.to_parquet(stage(out), index=False)
+        write_json(stage(metrics), summary)
+        plot_heatmap(table, spec.labels, spec.na_label, stage(plot))
     typer.echo(
         f"{summary['patterns']} patterns, {summary['edges']} edges -> {out}; "
         f"test coverage {summary['coverage_test']:.1%}",

@@ -75,6 +75,22 @@ def flat_metrics(result: Predictions, split: str = "test") -> dict[str, float]:
     return out
 
 
+def per_relation_f1(results: dict[str, Predictions]) -> pd.DataFrame:
+    """F1 per relation (rows) and model (columns, "(leaky)" marked), over the relations any
+    model's score lists: a model that never predicts nor meets a relation scores 0 there
+    (on TACRED a model may never predict per:religion, and the keys differ between models)."""
+    relations = sorted({rel for r in results.values() for rel in r.score.per_relation})
+    return pd.DataFrame(
+        {
+            name + (" (leaky)" if r.leaky else ""): [
+                r.score.per_relation[x].f1 if x in r.score.per_relation else 0.0 for x in relations
+            ]
+            for name, r in results.items()
+        },
+        index=relations,
+    )
+
+
 def confusion(result: Predictions, labels: list[str]) -> np.ndarray:
     index = {lab: i for i, lab in enumerate(labels)}
     matrix = np.zeros((len(labels), len(labels)), dtype=np.int64)

@@ -118,7 +118,11 @@ def read_split(path: Path | str, validate: bool = True) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise InputError("parsed split not found (run `kdre parse` / `dvc repro parse`)", path)
-    table = pq.read_table(path)
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as err:
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise InputError(f"not a readable parquet file ({first})", path) from None
     if validate:
         validate_table(table, str(path))
     return table.to_pandas()
