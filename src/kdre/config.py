@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import yaml
 
 from kdre.cpu import CPU_ISAS, DEFAULT_CPU_ISA
-from kdre.errors import InputError
+from kdre.errors import InputError, read_bytes
 from kdre.parsing import DEFAULT_MODEL
 
 T = TypeVar("T")
@@ -103,7 +103,15 @@ class ModelConfig:
                 raise InputError(
                     f"model.{key} must lie in [0, 1), got {getattr(self, key)}", source
                 )
-        for key in ("emb_dim", "rnn_hidden", "hidden_dim", "rnn_layers", "mlp_layers", "min_freq"):
+        for key in (
+            "emb_dim",
+            "rnn_hidden",
+            "hidden_dim",
+            "rnn_layers",
+            "gcn_layers",
+            "mlp_layers",
+            "min_freq",
+        ):
             if getattr(self, key) < 1:
                 raise InputError(f"model.{key} must be >= 1, got {getattr(self, key)}", source)
 
@@ -288,6 +296,8 @@ class Params:
         """Checks across sections, after each section checked itself."""
         if self.gamma not in GAMMAS:
             raise InputError(f"gamma must be one of {list(GAMMAS)}, got {self.gamma!r}", source)
+        if not 0 <= self.seed < 2**32:
+            raise InputError(f"seed must lie in [0, 2**32), got {self.seed}", source)
         if self.teacher.resolved_base(self.gamma) == "frozen" and (
             self.gamma == "scalar" or not self.teacher.type_constraints
         ):
@@ -346,18 +356,46 @@ def build(cls: type[T], values: Any, section: str, source: str) -> T:
     return obj
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error (PyYAML
+    keeps the last silently, so a duplicated `train:` section would drop the first)."""
+
+    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise InputError(
+                    f"key {key!r} given twice in one mapping", None, key_node.start_mark.line + 1
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 def load_params(path: Path | str = "params.yaml") -> Params:
-    """Read params.yaml into typed, validated configs."""
+    """Read params.yaml into typed, validated configs.
+
+    A section that is absent and one given as null (`train:` with nothing under it) both mean
+    that section's defaults."""
     path = Path(path)
+    data = read_bytes(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("params file not found", path) from None
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise InputError(f"not UTF-8 text (byte 0x{data[err.start]:02x})", path, line) from None
+    try:
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except InputError as err:
+        raise InputError(err.problem, path, err.line) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise InputError(
-            f"invalid YAML: {err}", path, None if mark is None else mark.line + 1
+            f"invalid YAML: {problem}", path, None if mark is None else mark.line + 1
         ) from None
+    if raw is not None and not isinstance(raw, dict):
+        raise InputError(f"must be a mapping of params, not a {type(raw).__name__}", path)
     params = build(Params, raw or {}, "", str(path))
     if "ctx_dim" in ((raw or {}).get("model") or {}):
         raise InputError("model.ctx_dim is derived from embeddings.contextual; remove it", path)

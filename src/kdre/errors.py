@@ -32,3 +32,17 @@ class InputError(Exception):
         if self.record is not None:
             where += f" (record {self.record})" if where else f"record {self.record}"
         return f"{where}: {self.problem}" if where else self.problem
+
+
+def read_bytes(path: Path | str) -> bytes:
+    """A file's bytes; a missing file, a folder or an unreadable file is one line."""
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError("file not found", path) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, not a file", path) from None
+    except OSError as err:
+        raise InputError(
+            f"cannot read the file ({err.strerror or type(err).__name__})", path
+        ) from None

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from kdre.datasets import semeval, tacred
 from kdre.datasets.semeval import read_lines
-from kdre.errors import InputError
+from kdre.errors import InputError, read_bytes
 
 _LINE = re.compile(r"^([0-9]+)\t(.+)$")
 
@@ -48,9 +48,7 @@ def read_answer_file(path: Path | str, labels: Iterable[str]) -> dict[str, str]:
     """Read ``<id><TAB><label>`` lines, with the Perl scorer's strictness (and clearer errors)."""
     path = Path(path)
     allowed = set(labels)
-    raw = path.read_bytes() if path.exists() else None
-    if raw is None:
-        raise InputError("file not found", path)
+    raw = read_bytes(path)
     lines = read_lines(path)
     if raw and not raw.endswith(b"\n"):
         raise InputError(

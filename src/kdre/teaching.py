@@ -59,6 +59,12 @@ class TeacherRecipe(ModelRecipe):
         return vocab
 
     def attach(self, params: Params, prep: Prepared) -> None:
+        n_labels = len(prep.vocab.labels)
+        if params.teacher.tsd and params.teacher.tsd_k > n_labels:
+            raise InputError(
+                f"teacher.tsd_k is {params.teacher.tsd_k}, but {prep.spec.name} has only "
+                f"{n_labels} labels to rank"
+            )
         graph = pd.read_parquet(self.graph_path)
         self.table = PatternTable(
             graph, prep.vocab.labels, prep.spec.na_label, params.graph.na_prob

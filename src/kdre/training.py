@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from kdre.config import TrainConfig
 from kdre.data import Encoded, iterate
+from kdre.errors import InputError
 from kdre.scoring import Score
 
 
@@ -57,7 +58,7 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("train.device is 'cuda' but no CUDA device is available")
+        raise InputError("train.device is 'cuda' but torch sees no CUDA device; use auto or cpu")
     return torch.device(name)
 
 

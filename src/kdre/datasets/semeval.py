@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kdre.datasets.base import DatasetSpec
-from kdre.errors import InputError
+from kdre.errors import InputError, read_bytes
 
 RELATIONS = (
     "Cause-Effect",
@@ -56,10 +56,9 @@ class MarkedExample:
 
 def read_lines(path: Path) -> list[str]:
     """Decode a file line by line, so a bad byte is reported with the line it is on."""
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError("file not found", path) from None
+    raw = read_bytes(path)
+    if raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark (editors on Windows add one)
+        raw = raw[3:]
     lines = raw.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()

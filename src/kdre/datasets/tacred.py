@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from kdre.datasets.base import DatasetSpec
-from kdre.errors import InputError
+from kdre.errors import InputError, read_bytes
 
 NA_LABEL = "no_relation"
 _ORG = (
@@ -84,12 +84,9 @@ _PER_TOKEN = ("stanford_pos", "stanford_ner", "stanford_head", "stanford_deprel"
 def load_json_records(path: Path | str) -> list[dict]:
     """Load a JSON array of objects, reporting syntax errors with their line."""
     path = Path(path)
+    raw = read_bytes(path)
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("file not found", path) from None
-    try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
         raise InputError(
