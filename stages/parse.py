@@ -9,12 +9,16 @@ import typer
 
 from kdre import corpus, schema
 from kdre.config import load_params
+from stages.common import outputs_together, write_json
 
 
 def parse(
     params: Annotated[Path, typer.Option(help="Parameters file.")] = Path("params.yaml"),
     out: Annotated[Path, typer.Option(help="Output folder for the parquet files.")] = Path(
         "data/parsed"
+    ),
+    metrics: Annotated[Path, typer.Option(help="Counts per split, JSON.")] = Path(
+        "metrics/parse.json"
     ),
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
 ) -> None:
@@ -34,10 +38,20 @@ def parse(
 
     Writes OUT/train.parquet, OUT/dev.parquet, OUT/test.parquet (columns: id, tokens,
     whitespace, pos, ner, head (1-based, 0 = root), deprel, subj_start, subj_end, obj_start,
-    obj_end (inclusive), subj_type, obj_type, relation). Nothing is written on bad input.
+    obj_end (inclusive), subj_type, obj_type, relation) and METRICS (examples per split, and
+    the dependency roots beyond the first that a TACRED record had: they are hung under the
+    first root, so pruning has one tree). Nothing is written on bad input.
     """
     cfg = load_params(params)
     tables = corpus.parse_dataset(cfg.dataset, cfg.parse, cfg.seed, progress=progress)
-    paths = schema.write_splits(tables, out)
+    summary = {}
+    for split, table in tables.items():
+        summary[f"{split}_examples"] = table.num_rows
+        summary[f"{split}_extra_roots"] = schema.extra_roots(table)
+    with outputs_together() as stage:
+        write_json(stage(metrics), summary)
+        paths = schema.write_splits(tables, out)  # last: it renames its own files into place
     for split, path in paths.items():
-        typer.echo(f"{split}: {tables[split].num_rows} examples -> {path}", err=True)
+        roots = summary[f"{split}_extra_roots"]
+        note = f" ({roots} extra dependency roots hung under the first)" if roots else ""
+        typer.echo(f"{split}: {tables[split].num_rows} examples -> {path}{note}", err=True)

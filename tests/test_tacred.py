@@ -74,7 +74,25 @@ def test_reparse_replaces_annotations_with_spacy(tmp_path):
         ({"stanford_pos": ["NNP"]}, "'stanford_pos' must be a list of 8 entries"),
         ({"subj_start": "x"}, "field 'subj_start' is not an integer"),
         ({"relation": "per:favourite_colour"}, "unknown relation label"),
-        ({"stanford_head": [2, 5, 5, 5, 0, 7, 5, 9]}, "stanford_head entries"),
+        ({"stanford_head": [2, 5, 5, 5, 0, 7, 5, 9]}, "stanford_head: head index 9 outside"),
+        (
+            {"stanford_head": [2, 5, 5, 5, 1, 7, 5, 5]},
+            "stanford_head: dependency heads have no root",
+        ),
+        (
+            {"stanford_head": [2, 1, 5, 5, 0, 7, 5, 5]},
+            "stanford_head: dependency heads form a cycle",
+        ),
+        ({"subj_end": 1.7}, "field 'subj_end' is not an integer: 1.7"),
+        ({"obj_start": "6"}, "field 'obj_start' is not an integer: '6'"),
+        ({"obj_end": True}, "field 'obj_end' is not an integer: True"),
+        ({"stanford_head": [2, 5, 5, 5, 0, 7, 5, 5.0]}, "field 'stanford_head' is not an integer"),
+        ({"relation": ["per:title"]}, "field 'relation' must be a string, got list"),
+        ({"subj_type": ["PERSON"]}, "field 'subj_type' must be a string, got list"),
+        (
+            {"stanford_ner": ["PERSON", 1, "O", "O", "O", "O", "O", "O"]},
+            "'stanford_ner' must hold strings",
+        ),
     ],
 )
 def test_bad_records(tmp_path, bad, message):
@@ -113,3 +131,31 @@ def test_duplicate_id_across_splits(tmp_path):
         corpus.parse_tacred(
             DatasetConfig(name="tacred", tacred_dir=str(root)), ParseConfig(), False
         )
+
+
+def test_heads_as_strings_of_digits_load_as_in_the_ldc_release(tmp_path):
+    heads = ["2", "5", "5", "5", "0", "7", "5", "5"]
+    root = write_tacred(
+        tmp_path / "tacred", {**good_splits(), "dev": [record("d1", stanford_head=heads)]}
+    )
+    tables = corpus.parse_tacred(
+        DatasetConfig(name="tacred", tacred_dir=str(root)), ParseConfig(), False
+    )
+    assert tables["dev"].to_pylist()[0]["head"] == [2, 5, 5, 5, 0, 7, 5, 5]
+
+
+def test_extra_roots_hang_under_the_first_and_are_counted(tmp_path):
+    """A record converted with spaCy had two roots (two sentences): the first root adopts the
+    others, the parse stage counts them, and pruning sees one tree."""
+    two = record("d1", stanford_head=[2, 5, 5, 5, 0, 7, 0, 7])  # "Microsoft" a second root
+    root = write_tacred(tmp_path / "tacred", {**good_splits(), "dev": [two]})
+    tables = corpus.parse_tacred(
+        DatasetConfig(name="tacred", tacred_dir=str(root)), ParseConfig(), False
+    )
+    row = tables["dev"].to_pylist()[0]
+    assert row["head"] == [2, 5, 5, 5, 0, 7, 5, 7]
+    assert schema.extra_roots(tables["dev"]) == 1 and schema.extra_roots(tables["train"]) == 0
+    out = schema.write_splits(tables, tmp_path / "parsed")
+    import pyarrow.parquet as pq
+
+    assert schema.extra_roots(pq.read_table(out["dev"])) == 1

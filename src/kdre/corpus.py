@@ -107,7 +107,12 @@ def parse_tacred(
             disable=not progress,
         ):
             row.update(pos=ann.pos, ner=ann.ner, head=ann.head, deprel=ann.deprel)
-    return {name: _checked(rows, f"{root / name}.json") for name, rows in splits.items()}
+    tables = {}
+    for name, rows in splits.items():
+        adopted = sum(row.pop(tacred.EXTRA_ROOTS, 0) for row in rows)
+        table = _checked(rows, f"{root / name}.json")
+        tables[name] = table.replace_schema_metadata({schema.EXTRA_ROOTS_KEY: str(adopted)})
+    return tables
 
 
 def _checked(rows: list[dict], source: str) -> pa.Table:

@@ -90,6 +90,15 @@ def validate_table(table: pa.Table, source: str = "table") -> None:
             raise InputError("dependency tree must have exactly one root", source, record=rid)
 
 
+# Parquet metadata of a split: how many dependency roots beyond the first the parse stage
+# hung under the first (kdre.tree.adopt_extra_roots), for its metrics.
+EXTRA_ROOTS_KEY = "kdre.extra_roots"
+
+
+def extra_roots(table: pa.Table) -> int:
+    return int((table.schema.metadata or {}).get(EXTRA_ROOTS_KEY.encode(), b"0"))
+
+
 def to_table(records: list[dict]) -> pa.Table:
     return pa.Table.from_pylist(records, schema=ARROW_SCHEMA)
 

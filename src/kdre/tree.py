@@ -88,3 +88,30 @@ def prune(head: Sequence[int], subj: tuple[int, int], obj: tuple[int, int], k: i
         keep = [d <= k for d in distances(head, dependency_path(head, subj, obj))]
     edges = [(c, p) for c, p in enumerate(parent) if p >= 0 and keep[c] and keep[p]]
     return np.array(edges, dtype=np.int64).reshape(-1, 2)
+
+
+def check_heads(head: Sequence[int]) -> None:
+    """Raise ValueError unless ``head`` (1-based, 0 = root) is a forest: every index in 0..n,
+    at least one root, and every token's chain ends at a root (no cycle)."""
+    n = len(head)
+    bad = next((h for h in head if not 0 <= h <= n), None)
+    if bad is not None:
+        raise ValueError(f"head index {bad} outside 0..{n}")
+    if 0 not in head:
+        raise ValueError("dependency heads have no root (0)")
+    parent = [h - 1 for h in head]
+    for i in range(n):
+        if parent[ancestors(parent, i)[-1]] >= 0:
+            raise ValueError(f"dependency heads form a cycle (through token {i})")
+
+
+def adopt_extra_roots(head: Sequence[int]) -> tuple[list[int], int]:
+    """One tree from a forest: every root after the first hangs under the first root.
+
+    Parsers' output can hold several roots (a spaCy parse of two sentences; Stanford on run-on
+    text); pruning needs one tree. Returns the new heads and how many roots were adopted."""
+    roots = [i for i, h in enumerate(head) if h == 0]
+    out = list(head)
+    for i in roots[1:]:
+        out[i] = roots[0] + 1
+    return out, max(len(roots) - 1, 0)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from kdre.datasets.base import DatasetSpec
 from kdre.errors import InputError, read_bytes
+from kdre.tree import adopt_extra_roots, check_heads
 
 NA_LABEL = "no_relation"
 _ORG = (
@@ -102,18 +103,45 @@ def load_json_records(path: Path | str) -> list[dict]:
 
 
 def _int(value, field: str, path: Path, rid: str) -> int:
-    if isinstance(value, bool):
+    """An index given as a JSON integer; ``9.7``, ``"9"`` or ``true`` are refused, not coerced."""
+    if isinstance(value, bool) or not isinstance(value, int):
         raise InputError(f"field {field!r} is not an integer: {value!r}", path, record=rid)
-    try:
+    return value
+
+
+def _head(value, path: Path, rid: str) -> int:
+    """A stanford_head entry: an integer, or a string of digits as in the LDC release."""
+    if isinstance(value, str) and value.isdigit():
         return int(value)
-    except (TypeError, ValueError):
-        raise InputError(
-            f"field {field!r} is not an integer: {value!r}", path, record=rid
-        ) from None
+    return _int(value, "stanford_head", path, rid)
 
 
-def convert_record(rec: dict, path: Path, index: int, labels: set[str]) -> dict:
-    """One TACRED object → one schema row (validated)."""
+def _check_strings(rec: dict, path: Path, rid: str) -> None:
+    """Labels and types are strings, tag lists hold strings: a list or a number there is a
+    malformed record, not something to stringify."""
+    for field in ("relation", "subj_type", "obj_type"):
+        if not isinstance(rec[field], str):
+            raise InputError(
+                f"field {field!r} must be a string, got {type(rec[field]).__name__}",
+                path,
+                record=rid,
+            )
+    for field in ("stanford_pos", "stanford_ner", "stanford_deprel"):
+        bad = next((v for v in rec[field] if not isinstance(v, str)), None)
+        if bad is not None:
+            raise InputError(f"field {field!r} must hold strings, got {bad!r}", path, record=rid)
+
+
+# Row key (not a schema column) counting the roots a record had beyond the first; the parse
+# stage sums it into its metrics and drops it.
+EXTRA_ROOTS = "extra_roots"
+
+
+def convert_record(rec: dict, path: Path, index: int, labels: set[str] | None) -> dict:
+    """One TACRED object → one schema row (validated); ``labels`` None accepts any label.
+
+    Several dependency roots are accepted: the first root adopts the others (one tree, as
+    pruning needs), counted under EXTRA_ROOTS."""
     rid = str(rec.get("id", f"#{index}"))
     missing = [f for f in REQUIRED if f not in rec]
     if missing:
@@ -138,11 +166,15 @@ def convert_record(rec: dict, path: Path, index: int, labels: set[str]) -> dict:
                 path,
                 record=rid,
             )
-    if rec["relation"] not in labels:
+    _check_strings(rec, path, rid)
+    if labels is not None and rec["relation"] not in labels:
         raise InputError(f"unknown relation label {rec['relation']!r}", path, record=rid)
-    heads = [_int(h, "stanford_head", path, rid) for h in rec["stanford_head"]]
-    if any(not 0 <= h <= n for h in heads):
-        raise InputError(f"stanford_head entries must lie in 0..{n}", path, record=rid)
+    heads = [_head(h, path, rid) for h in rec["stanford_head"]]
+    try:
+        check_heads(heads)
+    except ValueError as err:
+        raise InputError(f"stanford_head: {err}", path, record=rid) from None
+    heads, adopted = adopt_extra_roots(heads)
     return {
         "id": rid,
         "tokens": list(tokens),
@@ -155,6 +187,7 @@ def convert_record(rec: dict, path: Path, index: int, labels: set[str]) -> dict:
         "subj_type": str(rec["subj_type"]),
         "obj_type": str(rec["obj_type"]),
         "relation": rec["relation"],
+        EXTRA_ROOTS: adopted,
     }
 
 
