@@ -3,29 +3,42 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from tqdm import tqdm
 
-from kdre.errors import InputError
+from kdre.errors import InputError, read_bytes
 from kdre.predict import load_model
 
 
 def _items(text: str, source: str):
-    """(line id, input) pairs: a TACRED JSON array, or one input per line."""
+    """(line id, input) pairs: a TACRED JSON array, or one input per line (blank lines skipped).
+
+    A text that starts with `[` is a JSON array only if it parses as one, or does not look like
+    a marked sentence: a plain sentence may start with a bracket."""
     if text.lstrip().startswith("["):
         try:
             records = json.loads(text)
         except json.JSONDecodeError as err:
-            raise InputError(f"invalid JSON: {err.msg}", source, err.lineno) from None
-        for i, rec in enumerate(records, start=1):
-            yield str(i), rec
-        return
+            first = text.lstrip().splitlines()[0]
+            if "<e1>" not in first and "<e2>" not in first:
+                raise InputError(f"invalid JSON: {err.msg}", source, err.lineno) from None
+        else:
+            if not isinstance(records, list):
+                raise InputError("a JSON input must be an array of objects", source)
+            for i, rec in enumerate(records, start=1):
+                yield str(i), rec
+            return
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.rstrip("\r")
+        if not line.strip():
+            continue
         if line.lstrip().startswith("{"):
             try:
                 yield str(number), json.loads(line)
@@ -71,33 +84,46 @@ def predict(
     """
     if fmt not in ("jsonl", "tsv"):
         raise InputError(f"--format must be jsonl or tsv, got {fmt!r}")
+    if top_k < 1:
+        raise InputError(f"--top-k must be >= 1, got {top_k}")
+    if batch_size < 1:
+        raise InputError(f"--batch-size must be >= 1, got {batch_size}")
     source = "<stdin>" if input is None or str(input) == "-" else str(input)
     if source == "<stdin>":
         text = sys.stdin.read()
     else:
         try:
-            text = input.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputError("file not found", input) from None
+            text = read_bytes(input).decode("utf-8-sig")
         except UnicodeDecodeError:
             raise InputError("not UTF-8 text", input) from None
     extractor = load_model(model, spacy_model)
     items = list(_items(text, source))
 
-    out = sys.stdout if output is None else output.open("w", encoding="utf-8")
+    # Everything goes to a temp file first: a bad line stops the run before anything reaches
+    # stdout or OUTPUT, and an existing OUTPUT is replaced only by a complete one.
+    folder = output.resolve().parent if output is not None else None
+    handle, name = tempfile.mkstemp(dir=folder, prefix=".kdre-predict-", suffix=".tmp")
+    os.close(handle)
+    tmp = Path(name)
     try:
-        stream = extractor.predict_stream(items, top_k, batch_size, skip_invalid, source)
-        bar = tqdm(stream, total=len(items), unit="sent", disable=len(items) < 200 or None)
-        for pred in bar:
-            if fmt == "tsv":
-                label = pred.relation if pred.error is None else extractor.vocab.na_label
-                if pred.error is not None:
-                    print(
-                        f"kdre: line {pred.id}: {pred.error} (written as {label})", file=sys.stderr
-                    )
-                out.write(f"{pred.id}\t{label}\n")
-            else:
-                out.write(pred.to_json() + "\n")
+        with tmp.open("w", encoding="utf-8") as out:
+            stream = extractor.predict_stream(items, top_k, batch_size, skip_invalid, source)
+            bar = tqdm(stream, total=len(items), unit="sent", disable=len(items) < 200 or None)
+            for pred in bar:
+                if fmt == "tsv":
+                    label = pred.relation if pred.error is None else extractor.vocab.na_label
+                    if pred.error is not None:
+                        print(
+                            f"kdre: line {pred.id}: {pred.error} (written as {label})",
+                            file=sys.stderr,
+                        )
+                    out.write(f"{pred.id}\t{label}\n")
+                else:
+                    out.write(pred.to_json() + "\n")
+        if output is None:
+            with tmp.open(encoding="utf-8") as done:
+                shutil.copyfileobj(done, sys.stdout)
+        else:
+            os.replace(tmp, output)
     finally:
-        if output is not None:
-            out.close()
+        tmp.unlink(missing_ok=True)

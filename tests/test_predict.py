@@ -149,3 +149,66 @@ def test_model_file_records_its_spacy_pipeline(model_file, tmp_path):
     assert m.payload["spacy_model"] == tiny_params().parse.spacy_model
     assert m.spacy_model == m.payload["spacy_model"]
     assert kdre.load_model(model_file, spacy_model="other_pipeline").spacy_model == "other_pipeline"
+
+
+def tacred_item(**changes) -> dict:
+    item = {
+        "id": "x",
+        "tokens": ["Bill", "founded", "Microsoft", "."],
+        "subj_start": 0,
+        "subj_end": 0,
+        "obj_start": 2,
+        "obj_end": 2,
+        "stanford_pos": ["NNP", "VBD", "NNP", "."],
+        "stanford_ner": ["PERSON", "O", "ORGANIZATION", "O"],
+        "stanford_head": [2, 0, 2, 2],
+        "stanford_deprel": ["nsubj", "ROOT", "dobj", "punct"],
+    }
+    item.update(changes)
+    return item
+
+
+def test_a_bad_line_writes_nothing_and_keeps_an_existing_output(model_file, tmp_path):
+    out = tmp_path / "pred.jsonl"
+    out.write_text("previous\n")
+    lines = [MARKED] * 70 + ["no markers here"]
+    done = run_predict(str(model_file), "-", "-o", str(out), stdin="\n".join(lines) + "\n")
+    assert done.returncode == 1 and "<stdin>:71:" in done.stderr
+    assert out.read_text() == "previous\n"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".kdre-predict-")]
+    done = run_predict(str(model_file), stdin="no markers\n" + MARKED + "\n")
+    assert done.returncode == 1 and done.stdout == ""  # nothing reached stdout either
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        (tacred_item(stanford_head=[2, 0, 2, 9]), "head index 9 outside 0..4"),
+        (tacred_item(stanford_head=[2, 1, 2, 2]), "no root"),
+        (tacred_item(stanford_head=[3, 0, 1, 2]), "cycle"),
+        (tacred_item(stanford_head=[2, 0, 2.5, 2]), "stanford_head must hold integers"),
+    ],
+)
+def test_bad_tacred_heads_are_one_line(model_file, item, message):
+    done = run_predict(str(model_file), stdin=json.dumps(item) + "\n")
+    assert done.returncode == 1 and message in done.stderr
+    assert done.stderr.strip().count("\n") == 0
+
+
+def test_two_roots_are_accepted_as_in_the_parse_stage(model_file):
+    done = run_predict(str(model_file), stdin=json.dumps(tacred_item(stanford_head=[2, 0, 0, 3])))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["relation"]
+
+
+@pytest.mark.parametrize("k", ["0", "-2"])
+def test_top_k_below_one_is_refused(model_file, k):
+    done = run_predict(str(model_file), "--top-k", k, stdin=MARKED + "\n")
+    assert done.returncode == 1 and f"--top-k must be >= 1, got {k}" in done.stderr
+
+
+def test_blank_lines_and_a_leading_bracket_are_plain_input(model_file):
+    text = f"[Note] {MARKED}\n\n   \n{MARKED}\n"
+    done = run_predict(str(model_file), stdin=text)
+    assert done.returncode == 0, done.stderr
+    assert [json.loads(x)["id"] for x in done.stdout.splitlines()] == ["1", "4"]

@@ -24,6 +24,7 @@ from kdre.data import encode
 from kdre.datasets.semeval import strip_markers
 from kdre.errors import InputError
 from kdre.training import predict_logits
+from kdre.tree import adopt_extra_roots, check_heads
 
 TACRED_ANNOTATIONS = ("stanford_pos", "stanford_ner", "stanford_head", "stanford_deprel")
 
@@ -137,14 +138,20 @@ class RelationExtractor:
             spans.append((s, e))
         annotations = None
         if all(k in item for k in TACRED_ANNOTATIONS):
+            heads = list(item["stanford_head"])
+            if not all(_is_index(h) for h in heads):
+                raise ValueError("stanford_head must hold integers (or strings of digits)")
+            heads = [int(h) for h in heads]
             annotations = {
                 "pos": list(item["stanford_pos"]),
                 "ner": list(item["stanford_ner"]),
-                "head": [int(h) for h in item["stanford_head"]],
+                "head": heads,
                 "deprel": list(item["stanford_deprel"]),
             }
             if any(len(v) != n for v in annotations.values()):
                 raise ValueError("annotation lists must have one entry per token")
+            check_heads(heads)  # as the parse stage: indices in range, a root, no cycle
+            annotations["head"], _ = adopt_extra_roots(heads)
         types = None
         if "subj_type" in item and "obj_type" in item:
             types = (str(item["subj_type"]), str(item["obj_type"]))
@@ -261,6 +268,13 @@ class RelationExtractor:
             if len(batch) >= batch_size:
                 yield from flush()
         yield from flush()
+
+
+def _is_index(value: object) -> bool:
+    """An integer, or a string of digits (TACRED's LDC files); never a float or a bool."""
+    if isinstance(value, str):
+        return value.isdigit()
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def load_model(path: Path | str, spacy_model: str | None = None, device: str = "cpu"):
