@@ -11,7 +11,7 @@ import typer
 
 from kdre import plots, scoring
 from kdre.config import Params, load_params
-from kdre.datasets import get_spec
+from kdre.datasets import dataset_spec
 from kdre.datasets.base import DatasetSpec
 from kdre.evaluation import Predictions, confusion, flat_metrics, per_relation_f1, predict_file
 from kdre.schema import read_split
@@ -52,12 +52,12 @@ def evaluate(
     student, per-relation F1 of every model, and the training curves.
     """
     cfg = load_params(params)
-    spec = get_spec(cfg.dataset.name)
+    spec = dataset_spec(cfg.dataset.name, parsed)
     test = read_split(parsed / "test.parquet")
     source = str(parsed / "test.parquet")
     results = {
         name: predict_file(
-            name, models / f"{name}.pt", test, spec.name, source, contextual / "test.parquet"
+            name, models / f"{name}.pt", test, spec, source, contextual / "test.parquet"
         )
         for name in MODELS
     }

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from kdre.config import load_params
-from kdre.datasets import get_spec
+from kdre.datasets import dataset_spec
 from kdre.errors import InputError
 from kdre.graph import PatternTable, build_graph, plot_heatmap
 from kdre.schema import read_split
@@ -37,7 +37,7 @@ def graph(
     is used; reported here, applied by the teacher).
     """
     cfg = load_params(params)
-    spec = get_spec(cfg.dataset.name)
+    spec = dataset_spec(cfg.dataset.name, parsed)
     frames = {split: read_split(parsed / f"{split}.parquet") for split in ("train", "dev", "test")}
     for split, df in frames.items():
         unknown = sorted(set(df["relation"]) - set(spec.labels))

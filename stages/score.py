@@ -49,9 +49,24 @@ def tacred_cmd(
     pred: Annotated[Path, typer.Argument(help="Predictions: `<id><TAB><label>` lines or JSON.")],
     key: Annotated[Path, typer.Argument(help="Key: `<id><TAB><label>` lines or TACRED JSON.")],
     as_json: JsonFlag = False,
+    custom: Annotated[
+        bool,
+        typer.Option(
+            help="A custom TACRED-format corpus (Re-TACRED, your own): any label is accepted "
+            "instead of TACRED's 42."
+        ),
+    ] = False,
+    na_label: Annotated[
+        str, typer.Option(help="The label meaning no relation (a custom corpus may name its own).")
+    ] = "no_relation",
 ) -> None:
-    """TACRED: micro P/R/F1 over all relations except no_relation (missing ids = no_relation)."""
+    """TACRED and TACRED-format corpora: micro P/R/F1 over all relations except the NA label
+    (missing ids = NA); a label outside TACRED's is an error unless --custom."""
+    labels = None if custom else scoring.tacred.LABELS
     score = scoring.tacred_score(
-        scoring.read_tacred_answers(pred), scoring.read_tacred_answers(key), str(pred)
+        scoring.read_tacred_answers(pred, labels),
+        scoring.read_tacred_answers(key, labels),
+        str(pred),
+        na_label,
     )
-    _report(score, as_json, f"micro-averaged F1 (no_relation excluded) = {score.f1:0.2f}%")
+    _report(score, as_json, f"micro-averaged F1 ({na_label} excluded) = {score.f1:0.2f}%")

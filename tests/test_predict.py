@@ -9,6 +9,7 @@ import pytest
 from conftest import REPO, tiny_params
 
 import kdre
+from kdre.datasets import get_spec
 from kdre.runs import run_baseline
 from kdre.schema import read_split
 
@@ -138,7 +139,7 @@ def test_tsv_round_trip_matches_the_parsed_pipeline(model_file, tiny_parsed, tmp
         check=True,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
-    expected = predict_file("baseline", model_file, test, "semeval", "test")
+    expected = predict_file("baseline", model_file, test, get_spec("semeval"), "test")
     assert json.loads(scored.stdout)["f1"] == pytest.approx(expected.score.f1, abs=1e-9)
     lines = (tmp_path / "pred.txt").read_text().splitlines()
     assert [x.split("\t")[1] for x in lines] == expected.pred

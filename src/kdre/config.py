@@ -28,7 +28,7 @@ from kdre.parsing import DEFAULT_MODEL
 
 T = TypeVar("T")
 
-DATASETS = ("semeval", "tacred")
+DATASETS = ("semeval", "tacred", "custom")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,9 @@ class DatasetConfig:
     name: str = "semeval"
     semeval_dir: str = "data/raw/semeval2010_task8/SemEval2010_task8_all_data"
     tacred_dir: str = "data/raw/tacred"
+    # name: custom — any corpus in TACRED's JSON format, its labels read from train
+    custom_dir: str = "data/raw/custom"
+    na_label: str = "no_relation"  # custom only: the label that means "no relation"
     dev_size: int = 500  # SemEval only: examples held out of TRAIN_FILE, stratified by label
 
     def check(self, source: str) -> None:

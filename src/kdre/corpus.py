@@ -10,6 +10,7 @@ from tqdm import tqdm
 from kdre import parsing, schema
 from kdre.config import DatasetConfig, ParseConfig
 from kdre.datasets import semeval, tacred
+from kdre.datasets.base import DatasetSpec, labels_from_data, spec_metadata
 from kdre.errors import InputError
 from kdre.splits import stratified_holdout
 
@@ -78,9 +79,29 @@ def _row(rid: str, relation: str, tok: parsing.Tokenized, ann: parsing.Annotatio
 def parse_tacred(
     data: DatasetConfig, cfg: ParseConfig, progress: bool = True
 ) -> dict[str, pa.Table]:
-    """Read TACRED's train/dev/test JSON; keep its annotations unless ``reparse`` is set."""
-    root = Path(data.tacred_dir)
-    splits = {name: tacred.read_tacred(root / f"{name}.json") for name in schema.SPLITS}
+    """Read train/dev/test JSON in TACRED's format; keep its annotations unless ``reparse``.
+
+    ``dataset.name: tacred`` reads ``tacred_dir`` with TACRED's 42 labels; ``custom`` reads
+    ``custom_dir`` and takes the label set from train (``dataset.na_label`` first): a label of
+    dev or test that train lacks is an error naming it."""
+    custom = data.name == "custom"
+    root = Path(data.custom_dir if custom else data.tacred_dir)
+    allowed = None if custom else tacred.LABELS
+    splits = {name: tacred.read_tacred(root / f"{name}.json", allowed) for name in schema.SPLITS}
+    if custom:
+        labels = labels_from_data({r["relation"] for r in splits["train"]}, data.na_label)
+        for name in ("dev", "test"):
+            for row in splits[name]:
+                if row["relation"] not in labels:
+                    raise InputError(
+                        f"relation {row['relation']!r} does not occur in train.json, so the "
+                        "model cannot learn it",
+                        root / f"{name}.json",
+                        record=row["id"],
+                    )
+        spec = DatasetSpec("custom", labels, data.na_label, "tacred")
+    else:
+        spec = tacred.SPEC
     owner: dict[str, str] = {}
     for name, rows in splits.items():
         for row in rows:
@@ -111,7 +132,8 @@ def parse_tacred(
     for name, rows in splits.items():
         adopted = sum(row.pop(tacred.EXTRA_ROOTS, 0) for row in rows)
         table = _checked(rows, f"{root / name}.json")
-        tables[name] = table.replace_schema_metadata({schema.EXTRA_ROOTS_KEY: str(adopted)})
+        meta = {schema.EXTRA_ROOTS_KEY: str(adopted), **spec_metadata(spec)}
+        tables[name] = table.replace_schema_metadata(meta)
     return tables
 
 
@@ -125,5 +147,10 @@ def parse_dataset(
     data: DatasetConfig, cfg: ParseConfig, seed: int, progress: bool = True
 ) -> dict[str, pa.Table]:
     if data.name == "semeval":
-        return parse_semeval(data, cfg, seed, progress)
+        tables = parse_semeval(data, cfg, seed, progress)
+        meta = spec_metadata(semeval.SPEC)
+        return {
+            k: t.replace_schema_metadata({**(t.schema.metadata or {}), **meta})
+            for k, t in tables.items()
+        }
     return parse_tacred(data, cfg, progress)

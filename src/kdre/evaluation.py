@@ -12,7 +12,7 @@ import torch
 from kdre import scoring
 from kdre.checkpoint import load_model, pattern_table_of
 from kdre.data import encode
-from kdre.datasets import get_spec
+from kdre.datasets.base import DatasetSpec
 from kdre.errors import InputError
 from kdre.runs import attach_contextual
 from kdre.training import predict_logits
@@ -32,7 +32,7 @@ def predict_file(
     name: str,
     model_path: Path | str,
     split: pd.DataFrame,
-    dataset: str,
+    spec: DatasetSpec,
     source: str,
     contextual_path: Path | str | None = None,
 ) -> Predictions:
@@ -40,8 +40,12 @@ def predict_file(
 
     A model trained with contextual vectors reads the split's cache at ``contextual_path``."""
     model, vocab, payload = load_model(model_path)
-    if payload["dataset"] != dataset:
-        raise InputError(f"model was trained on {payload['dataset']}, not {dataset}", model_path)
+    if payload["dataset"] != spec.name or vocab.labels != list(spec.labels):
+        raise InputError(
+            f"model was trained on {payload['dataset']} data with other labels, not this "
+            f"{spec.name} data",
+            model_path,
+        )
     data = encode(split, vocab, payload["model_config"]["prune_k"], source)
     if payload["model_config"].get("ctx_dim"):
         if contextual_path is None:
@@ -56,9 +60,9 @@ def predict_file(
     logits = predict_logits(model, data, 100, torch.device("cpu"))["final"]
     pred = [vocab.labels[i] for i in logits.argmax(-1)]
     gold = [vocab.labels[i] for i in data.labels]
-    spec = get_spec(dataset)
-    score_fn = scoring.semeval_score if spec.scorer == "semeval" else scoring.tacred_score
-    score = score_fn(dict(zip(data.ids, pred, strict=True)), dict(zip(data.ids, gold, strict=True)))
+    score = scoring.score_with(
+        spec, dict(zip(data.ids, pred, strict=True)), dict(zip(data.ids, gold, strict=True))
+    )
     return Predictions(name, data.ids, gold, pred, score, leaky)
 
 

@@ -24,7 +24,7 @@ from kdre.checkpoint import save_model
 from kdre.config import Params
 from kdre.cpu import cpu_info, pin_cpu_isa
 from kdre.data import Encoded, encode
-from kdre.datasets import get_spec
+from kdre.datasets import dataset_spec
 from kdre.datasets.base import DatasetSpec
 from kdre.embeddings import (
     CONTEXTUAL_DIR,
@@ -81,7 +81,7 @@ def prepare(
     """Read the parsed splits and encode them with ``vocab`` (built from train when None, and
     with ``embeddings.extend_vocab`` widened by the other splits' words that have a vector in
     the embed stage's table); with ``embeddings.contextual`` set, attach the cached vectors."""
-    spec = get_spec(params.dataset.name)
+    spec = dataset_spec(params.dataset.name, parsed_dir)
     frames = {s: read_split(Path(parsed_dir) / f"{s}.parquet") for s in SPLITS}
     if vocab is None:
         vocab = build_vocab(
@@ -102,7 +102,7 @@ def prepare(
                 lambda w: w in known or w.lower() in known,
             )
     elif vocab.labels != list(spec.labels):
-        raise InputError(f"the model's label set is not the {spec.name} label set")
+        raise InputError(f"the model's label set is not the label set of this {spec.name} data")
     splits = {
         s: encode(df, vocab, params.model.prune_k, str(Path(parsed_dir) / f"{s}.parquet"))
         for s, df in frames.items()
@@ -118,11 +118,10 @@ def prepare(
 def evaluator(spec: DatasetSpec, vocab: Vocab, data: Encoded):
     """logits → official score of the dataset, against the split's gold labels."""
     gold = {rid: vocab.labels[y] for rid, y in zip(data.ids, data.labels, strict=True)}
-    score_fn = scoring.semeval_score if spec.scorer == "semeval" else scoring.tacred_score
 
     def evaluate(logits: np.ndarray) -> scoring.Score:
         pred = {rid: vocab.labels[y] for rid, y in zip(data.ids, logits.argmax(-1), strict=True)}
-        return score_fn(pred, gold)
+        return scoring.score_with(spec, pred, gold)
 
     return evaluate
 

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from kdre.datasets import semeval, tacred
+from kdre.datasets.base import DatasetSpec
 from kdre.datasets.semeval import read_lines
 from kdre.errors import InputError, read_bytes
 
@@ -121,13 +122,17 @@ def semeval_score(
 
 
 def tacred_score(
-    pred: Mapping[str, str], key: Mapping[str, str], pred_name: str = "predictions"
+    pred: Mapping[str, str],
+    key: Mapping[str, str],
+    pred_name: str = "predictions",
+    na_label: str = tacred.NA_LABEL,
 ) -> Score:
-    """TACRED micro P/R/F1 over all relations except no_relation (missing predictions = NA)."""
+    """TACRED micro P/R/F1 over all relations except the NA label (missing predictions = NA);
+    a custom TACRED-format corpus names its own NA label."""
     unexpected = [rid for rid in pred if rid not in key]
     if unexpected:
         raise InputError(f"contains id {unexpected[0]} which is not in the answer key", pred_name)
-    na = tacred.NA_LABEL
+    na = na_label
     correct: Counter[str] = Counter()
     guessed: Counter[str] = Counter()
     gold: Counter[str] = Counter()
@@ -152,9 +157,13 @@ def tacred_score(
     return Score(p, r, f1, per, len(pred), len(key))
 
 
-def read_tacred_answers(path: Path | str) -> dict[str, str]:
-    """TACRED predictions or key: ``<id><TAB><label>`` lines, or the LDC JSON (id, relation)."""
+def read_tacred_answers(
+    path: Path | str, labels: Iterable[str] | None = tacred.LABELS
+) -> dict[str, str]:
+    """TACRED predictions or key: ``<id><TAB><label>`` lines, or the LDC JSON (id, relation).
+    Labels outside ``labels`` are an error (a typo); None accepts any (a custom corpus)."""
     path = Path(path)
+    allowed = None if labels is None else set(labels)
     if path.suffix.lower() == ".json":
         records = tacred.load_json_records(path)
         out: dict[str, str] = {}
@@ -163,7 +172,9 @@ def read_tacred_answers(path: Path | str) -> dict[str, str]:
                 raise InputError(
                     "record lacks 'id' or 'relation'", path, record=str(rec.get("id", f"#{i}"))
                 )
-            if rec["relation"] not in tacred.LABELS:
+            if not isinstance(rec["relation"], str) or (
+                allowed is not None and rec["relation"] not in allowed
+            ):
                 raise InputError(f"unknown label {rec['relation']!r}", path, record=str(rec["id"]))
             out[str(rec["id"])] = rec["relation"]
         return out
@@ -173,7 +184,7 @@ def read_tacred_answers(path: Path | str) -> dict[str, str]:
         if len(parts) != 2 or not parts[0]:
             raise InputError(f"expected '<id><TAB><label>', got {line!r}", path, number)
         rid, label = parts
-        if label not in tacred.LABELS:
+        if not label or (allowed is not None and label not in allowed):
             raise InputError(f"unknown label {label!r}", path, number)
         if rid in answers:
             raise InputError(f"id {rid} is already defined", path, number)
@@ -198,3 +209,16 @@ def write_answers(answers: Mapping[str, str], path: Path | str) -> None:
 
 def to_json(score: Score) -> str:
     return json.dumps(score.to_dict(), indent=2)
+
+
+def score_with(
+    spec: DatasetSpec,
+    pred: Mapping[str, str],
+    key: Mapping[str, str],
+    pred_name: str = "predictions",
+) -> Score:
+    """The dataset's own metric: SemEval's official macro-F1, else TACRED's micro-F1 (custom
+    corpora too, with their NA label)."""
+    if spec.scorer == "semeval":
+        return semeval_score(pred, key, pred_name)
+    return tacred_score(pred, key, pred_name, spec.na_label)

@@ -20,3 +20,38 @@ class DatasetSpec:
 
     def label_index(self) -> dict[str, int]:
         return {label: i for i, label in enumerate(self.labels)}
+
+
+# Parquet metadata keys under which the parse stage records the corpus's label set, so every
+# later stage reads the labels of the data it was given (a custom corpus brings its own).
+_META = {
+    "name": "kdre.dataset",
+    "labels": "kdre.labels",
+    "na_label": "kdre.na_label",
+    "scorer": "kdre.scorer",
+}
+
+
+def spec_metadata(spec: DatasetSpec) -> dict[str, str]:
+    return {
+        _META["name"]: spec.name,
+        _META["labels"]: "\t".join(spec.labels),
+        _META["na_label"]: spec.na_label,
+        _META["scorer"]: spec.scorer,
+    }
+
+
+def spec_from_metadata(meta: dict[bytes, bytes] | None) -> DatasetSpec | None:
+    """The spec a parsed split records; None for splits parsed before labels were recorded."""
+    meta = meta or {}
+    if _META["labels"].encode() not in meta:
+        return None
+    get = {k: meta[v.encode()].decode() for k, v in _META.items()}
+    return DatasetSpec(
+        get["name"], tuple(get["labels"].split("\t")), get["na_label"], get["scorer"]
+    )
+
+
+def labels_from_data(relations: set[str], na_label: str) -> tuple[str, ...]:
+    """A custom corpus's label set: its NA label first, then every other relation, sorted."""
+    return (na_label, *sorted(relations - {na_label}))

@@ -191,9 +191,10 @@ def convert_record(rec: dict, path: Path, index: int, labels: set[str] | None) -
     }
 
 
-def read_tacred(path: Path | str, labels: tuple[str, ...] = LABELS) -> list[dict]:
+def read_tacred(path: Path | str, labels: tuple[str, ...] | None = LABELS) -> list[dict]:
+    """Records of a TACRED-format JSON file as schema rows; ``labels`` None accepts any."""
     path = Path(path)
-    allowed = set(labels)
+    allowed = None if labels is None else set(labels)
     rows = [convert_record(rec, path, i, allowed) for i, rec in enumerate(load_json_records(path))]
     seen: set[str] = set()
     for row in rows:
