@@ -88,6 +88,9 @@ def test_graph_refuses_parsed_data_of_another_dataset(tiny_parsed, tmp_path):
     [
         (b"seed: -1\n", r"seed must lie in \[0, 2\*\*32\), got -1"),
         (b"model:\n  gcn_layers: 0\n", "model.gcn_layers must be >= 1"),
+        (b"train:\n  early_stop: -4\n", "train.early_stop must be >= 0, got -4"),
+        (b"train:\n  max_grad_norm: -1\n", "train.max_grad_norm must be > 0, got -1"),
+        (b"dataset:\n  name: custom\n  na_label: ''\n", "dataset.na_label must be a non-empty"),
         (b"seed: 1\nseed: 2\n", ":2: key 'seed' given twice"),
         (b"train:\n  epochs: 3\ntrain:\n  lr: 0.1\n", ":3: key 'train' given twice"),
         (b"seed: 1\ngamma: \xff\n", ":2: not UTF-8 text"),

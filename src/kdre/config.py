@@ -48,6 +48,8 @@ class DatasetConfig:
             raise InputError(
                 f"dataset.name must be one of {list(DATASETS)}, got {self.name!r}", source
             )
+        if not self.na_label:
+            raise InputError("dataset.na_label must be a non-empty label", source)
         if self.dev_size <= 0:
             raise InputError(f"dataset.dev_size must be positive, got {self.dev_size}", source)
 
