@@ -76,7 +76,6 @@ def main() -> None:
 
     data = encode(frame, m.vocab, m.prune_k)
     if m.table is not None:
-
         data.patterns = m.table.lookup(data.subj_types, data.obj_types)
     start = time.perf_counter()
     predict_logits(m.model, data, 64, torch.device("cpu"))

@@ -72,6 +72,7 @@ class RelationExtractor:
     """A loaded model plus the spaCy pipeline that prepares its input."""
 
     def __init__(self, path: Path | str, spacy_model: str | None = None, device: str = "cpu"):
+        self.path = Path(path)
         self.model, self.vocab, self.payload = checkpoint.load_model(path)
         teacher = self.payload.get("teacher")
         if teacher and teacher["gamma"] == "relation" and teacher["config"]["type_constraints"]:
@@ -179,7 +180,11 @@ class RelationExtractor:
     # -- prediction --------------------------------------------------------------------------
     def _frame(self, parsed: Sequence[_Parsed]) -> pd.DataFrame:
         todo = [p for p in parsed if p.annotations is None]
-        annotated = parsing.annotate(self.nlp, ((p.tokens, p.spaces) for p in todo))
+        # Inputs that bring their annotations (TACRED fields, the spaCy component's Docs) never
+        # load the spaCy pipeline.
+        annotated = (
+            parsing.annotate(self.nlp, ((p.tokens, p.spaces) for p in todo)) if todo else []
+        )
         anns = {id(p): a for p, a in zip(todo, annotated, strict=True)}
         rows = []
         for p in parsed:

@@ -1,0 +1,104 @@
+"""nlp.pipe sentences/s with the `kdre_relations` component, as a ratio to the same pipeline
+without it, measured in one run.
+
+Usage: python benchmarks/spacy_component_speed.py MODEL [--passes 3] [--threads 2] [--limit N]
+
+The SemEval test sentences, tokenised as the parse stage does, one sentence per Doc, with their
+two marked nominals in doc.spans["nominals"] as the only candidates (one pair per sentence:
+`both_orders` false). Passes alternate between the plain pipeline and the pipeline with the
+component, so both see the same machine load; the figure is the median pass of each. Prints
+one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from kdre.cpu import DEFAULT_CPU_ISA, set_isa_environment  # noqa: E402
+
+set_isa_environment(DEFAULT_CPU_ISA)
+
+import torch  # noqa: E402
+from spacy.tokens import Doc  # noqa: E402
+
+from kdre import parsing  # noqa: E402
+from kdre.checkpoint import load_model  # noqa: E402
+from kdre.datasets.semeval import TEST_FILE, read_semeval  # noqa: E402
+
+SEMEVAL = ROOT / "data/raw/semeval2010_task8/SemEval2010_task8_all_data"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("model", type=Path)
+    ap.add_argument("--passes", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--limit", type=int, default=0, help="first N test sentences (0 = all)")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    _, _, payload = load_model(args.model)
+    nlp = parsing.load_pipeline(payload.get("spacy_model") or parsing.DEFAULT_MODEL)
+    examples = read_semeval(SEMEVAL / TEST_FILE)
+    if args.limit:
+        examples = examples[: args.limit]
+    tokenized = [
+        parsing.tokenize_with_spans(nlp.tokenizer, ex.text, ex.subj, ex.obj) for ex in examples
+    ]
+
+    def docs() -> list[Doc]:
+        out = []
+        for tok in tokenized:
+            doc = Doc(nlp.vocab, words=tok.words, spaces=tok.spaces)
+            for i, token in enumerate(doc):
+                token.is_sent_start = i == 0
+            doc.spans["nominals"] = [
+                doc[tok.subj[0] : tok.subj[1] + 1],
+                doc[tok.obj[0] : tok.obj[1] + 1],
+            ]
+            out.append(doc)
+        return out
+
+    with_rel = parsing.load_pipeline(payload.get("spacy_model") or parsing.DEFAULT_MODEL)
+    with_rel.add_pipe(
+        "kdre_relations",
+        config={"model": str(args.model), "candidates": "spans:nominals", "both_orders": False},
+    )
+    for pipeline in (nlp, with_rel):  # warm-up, not timed
+        list(pipeline.pipe(docs()[:64]))
+    rates: dict[str, list[float]] = {"plain": [], "with_component": []}
+    for _ in range(args.passes):
+        for name, pipeline in (("plain", nlp), ("with_component", with_rel)):
+            batch = docs()
+            start = time.perf_counter()
+            done = list(pipeline.pipe(batch, batch_size=256))
+            rates[name].append(len(done) / (time.perf_counter() - start))
+    pairs = sum(len(d._.rel) for d in done)
+    plain = statistics.median(rates["plain"])
+    full = statistics.median(rates["with_component"])
+    print(
+        json.dumps(
+            {
+                "sentences": len(tokenized),
+                "pairs_scored_last_pass": pairs,
+                "threads": args.threads,
+                "passes": args.passes,
+                "plain_sentences_per_s": round(plain, 1),
+                "with_component_sentences_per_s": round(full, 1),
+                "ratio": round(full / plain, 3),
+                "per_pass": {k: [round(x, 1) for x in v] for k, v in rates.items()},
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,236 @@
+"""`kdre_relations`: a trained kdre model as a spaCy pipeline component.
+
+    nlp = spacy.load("en_core_web_sm")
+    nlp.add_pipe("kdre_relations", config={"model": "models/student.pt"})
+    doc = nlp("Bill Gates founded Microsoft in Albuquerque.")
+    doc._.rel[(0, 3)]  # {"org:founded_by": 0.91, ...}: subject starts at token 0, object at 3
+
+The factory is registered through the ``spacy_factories`` entry point (pyproject.toml), so
+``add_pipe`` and ``spacy.load`` find it without an import of kdre. Each ordered pair of
+candidate spans (subject, object) within ``max_distance`` tokens becomes one example built from
+the Doc's own tokens, tags, entities and dependency parse — the sentences that hold the two
+spans, their roots joined as the parse stage joins a TACRED record's (kdre.tree) — and is
+scored in batches over ``nlp.pipe``. ``doc._.<attr>[(subject.start, object.start)]`` maps each of
+the model's labels to its probability (``threshold`` / ``top_k`` keep fewer).
+"""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from kdre.errors import InputError
+from kdre.parsing import NO_ENTITY, span_type
+from kdre.tree import adopt_extra_roots
+
+if TYPE_CHECKING:
+    from kdre.predict import RelationExtractor, _Parsed
+
+MODEL_FILE = "model.pt"
+CANDIDATES = "'ents', 'noun_chunks' or 'spans:KEY'"
+
+
+class KdreRelations:
+    """Relations between candidate spans, from a kdre model file (student, baseline, or a
+    teacher that needs no gold label)."""
+
+    def __init__(
+        self,
+        nlp: Language,
+        name: str,
+        model: str | None,
+        candidates: str,
+        max_distance: int,
+        threshold: float,
+        top_k: int,
+        attr: str,
+        batch_size: int,
+        both_orders: bool = True,
+    ) -> None:
+        if candidates not in ("ents", "noun_chunks") and not (
+            candidates.startswith("spans:") and len(candidates) > 6
+        ):
+            raise ValueError(f"kdre_relations: candidates must be {CANDIDATES}, got {candidates!r}")
+        if max_distance < 0 or top_k < 0 or batch_size < 1 or not 0.0 <= threshold <= 1.0:
+            raise ValueError(
+                "kdre_relations: max_distance and top_k must be >= 0, batch_size >= 1, "
+                "threshold in [0, 1]"
+            )
+        self.nlp, self.name = nlp, name
+        self.candidates, self.max_distance = candidates, max_distance
+        self.threshold, self.top_k, self.attr, self.batch_size = threshold, top_k, attr, batch_size
+        self.both_orders = both_orders
+        if not Doc.has_extension(attr):
+            Doc.set_extension(attr, default=None)  # each processed Doc gets its own dict
+        self.extractor: RelationExtractor | None = None
+        self.model_path = model
+        self._warned = False
+        # spacy.load calls the factory with the saved config's path, which need not exist on
+        # this machine: the model then comes from the pipeline folder (from_disk).
+        if model is not None and Path(model).is_file():
+            self._load(Path(model))
+
+    def _load(self, path: Path) -> None:
+        # torch and the model code load here, not at import: spaCy imports every registered
+        # factory's module when it loads any pipeline.
+        from kdre.predict import RelationExtractor
+
+        try:
+            self.extractor = RelationExtractor(path)
+        except InputError as err:
+            raise ValueError(f"kdre_relations: {err}") from None
+
+    # -- candidates and examples ---------------------------------------------------------------
+    def spans(self, doc: Doc) -> list[Span]:
+        if self.candidates == "ents":
+            found = list(doc.ents)
+        elif self.candidates == "noun_chunks":
+            found = list(doc.noun_chunks)
+        else:
+            key = self.candidates.split(":", 1)[1]
+            found = list(doc.spans[key]) if key in doc.spans else []
+        return sorted(found, key=lambda s: (s.start, s.end))
+
+    def pairs(self, doc: Doc) -> list[tuple[Span, Span]]:
+        """Ordered (subject, object) pairs of non-overlapping candidates, at most
+        ``max_distance`` tokens apart (the tokens between them); with ``both_orders`` false only
+        those whose subject comes first in the text (SemEval's e1 always does)."""
+        spans = self.spans(doc)
+        out = []
+        for s in spans:
+            for o in spans:
+                if s is o or (s.start < o.end and o.start < s.end):
+                    continue
+                if not self.both_orders and s.start > o.start:
+                    continue
+                gap = max(o.start - s.end, s.start - o.end, 0)
+                if gap <= self.max_distance:
+                    out.append((s, o))
+        return out
+
+    def example(self, doc: Doc, subj: Span, obj: Span, rid: str) -> _Parsed:
+        """The sentences that hold both spans, as the model's input: the Doc's tokens, tags,
+        entity types and parse (one tree: extra roots hang under the first)."""
+        from kdre.predict import _Parsed
+
+        if doc.has_annotation("SENT_START"):
+            start = min(subj.sent.start, obj.sent.start)
+            end = max(subj.sent.end, obj.sent.end)
+        else:
+            start, end = 0, len(doc)
+        window = doc[start:end]
+        head, deprel = [], []
+        for token in window:
+            inside = start <= token.head.i < end and token.head.i != token.i
+            head.append(token.head.i - start + 1 if inside else 0)
+            deprel.append(token.dep_ if inside else "ROOT")
+        head, _ = adopt_extra_roots(head)
+        ner = [t.ent_type_ or NO_ENTITY for t in window]
+        s = (subj.start - start, subj.end - 1 - start)
+        o = (obj.start - start, obj.end - 1 - start)
+        annotations = {"pos": [t.tag_ for t in window], "ner": ner, "head": head, "deprel": deprel}
+        types = (span_type(ner, *s), span_type(ner, *o))
+        words = [t.text for t in window]
+        spaces = [bool(t.whitespace_) for t in window]
+        return _Parsed(rid, words, spaces, s, o, annotations, types)
+
+    # -- spaCy's component protocol ---------------------------------------------------------
+    def __call__(self, doc: Doc) -> Doc:
+        return next(self.pipe([doc]))
+
+    def pipe(self, stream: Iterable[Doc], batch_size: int | None = None) -> Iterator[Doc]:
+        size = batch_size or self.batch_size
+        docs: list[Doc] = []
+        for doc in stream:
+            docs.append(doc)
+            if len(docs) >= size:
+                yield from self._annotate(docs)
+                docs = []
+        if docs:
+            yield from self._annotate(docs)
+
+    def _annotate(self, docs: list[Doc]) -> list[Doc]:
+        extractor = self._ready()
+        self._check_parser()
+        todo = [(d, s, o) for d in docs for s, o in self.pairs(d)]
+        examples = [self.example(d, s, o, str(i)) for i, (d, s, o) in enumerate(todo)]
+        predictions = extractor.predict_parsed(examples, top_k=len(extractor.vocab.labels))
+        for doc in docs:
+            setattr(doc._, self.attr, {})
+        for (doc, s, o), pred in zip(todo, predictions, strict=True):
+            scores = pred.top_k if not self.top_k else pred.top_k[: self.top_k]
+            getattr(doc._, self.attr)[(s.start, o.start)] = {
+                label: p for label, p in scores if p >= self.threshold
+            }
+        return docs
+
+    def _ready(self) -> RelationExtractor:
+        if self.extractor is None:
+            raise ValueError(
+                f"kdre_relations: no model loaded (model file {self.model_path!r} not found)"
+            )
+        return self.extractor
+
+    def _check_parser(self) -> None:
+        """Warn once when the model was trained on text parsed by another spaCy pipeline: its
+        tags and trees are what the model learnt to read."""
+        trained = self._ready().payload.get("spacy_model")
+        if self._warned or trained is None:  # TACRED's Stanford annotations: nothing to compare
+            return
+        this = f"{self.nlp.meta.get('lang', '')}_{self.nlp.meta.get('name', '')}"
+        if not (trained == this or trained.startswith(this + "_")):
+            warnings.warn(
+                f"kdre_relations: the model was trained on text parsed by {trained!r}; this "
+                f"pipeline is {this!r}, so its tags and trees may differ from what the model "
+                "learnt",
+                stacklevel=3,
+            )
+        self._warned = True
+
+    # -- serialisation: the model file travels inside the saved pipeline ---------------------
+    def to_disk(self, path: str | Path, exclude: Iterable[str] = ()) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        source = self._ready().path
+        shutil.copyfile(source, path / MODEL_FILE)
+
+    def from_disk(self, path: str | Path, exclude: Iterable[str] = ()) -> KdreRelations:
+        self._load(Path(path) / MODEL_FILE)
+        return self
+
+
+@Language.factory(
+    "kdre_relations",
+    default_config={
+        "model": None,
+        "candidates": "ents",
+        "max_distance": 20,
+        "threshold": 0.0,
+        "top_k": 0,
+        "attr": "rel",
+        "batch_size": 64,
+        "both_orders": True,
+    },
+)
+def make_kdre_relations(
+    nlp: Language,
+    name: str,
+    model: str | None,
+    candidates: str,
+    max_distance: int,
+    threshold: float,
+    top_k: int,
+    attr: str,
+    batch_size: int,
+    both_orders: bool,
+) -> KdreRelations:
+    """A kdre model file as a spaCy component (see the module docstring)."""
+    return KdreRelations(
+        nlp, name, model, candidates, max_distance, threshold, top_k, attr, batch_size, both_orders
+    )
