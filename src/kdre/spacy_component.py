@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from kdre.errors import InputError
-from kdre.parsing import NO_ENTITY, span_type
-from kdre.tree import adopt_extra_roots
-
 if TYPE_CHECKING:
     from kdre.predict import RelationExtractor, _Parsed
+
+# Only spaCy at module level: spaCy imports every registered factory's module whenever it
+# loads a pipeline, so an import error here would break spaCy for everyone; kdre's own modules
+# load when the component is built.
 
 MODEL_FILE = "model.pt"
 CANDIDATES = "'ents', 'noun_chunks' or 'spans:KEY'"
@@ -79,6 +79,7 @@ class KdreRelations:
     def _load(self, path: Path) -> None:
         # torch and the model code load here, not at import: spaCy imports every registered
         # factory's module when it loads any pipeline.
+        from kdre.errors import InputError
         from kdre.predict import RelationExtractor
 
         try:
@@ -117,7 +118,9 @@ class KdreRelations:
     def example(self, doc: Doc, subj: Span, obj: Span, rid: str) -> _Parsed:
         """The sentences that hold both spans, as the model's input: the Doc's tokens, tags,
         entity types and parse (one tree: extra roots hang under the first)."""
+        from kdre.parsing import NO_ENTITY, span_type
         from kdre.predict import _Parsed
+        from kdre.tree import adopt_extra_roots
 
         if doc.has_annotation("SENT_START"):
             start = min(subj.sent.start, obj.sent.start)
