@@ -26,6 +26,7 @@ from kdre.report import (
     by_vectors,
     by_version,
     collect,
+    fresh_stages,
     lock_params,
     markdown,
     plot,
@@ -82,16 +83,20 @@ def _run_at(name: str, rev: str | None, root: Path = Path(".")) -> Run | str | N
             return file.read_text(encoding="utf-8") if file.exists() else None
         return _show(rev, path)
 
+    lock_text = read("dvc.lock")
+    lock = (yaml.safe_load(lock_text) or {}) if lock_text else None
+    # Only the metrics of stages that ran with the recorded outputs (see fresh_stages); a run
+    # without a lock keeps them all.
+    fresh = fresh_stages(lock) if lock else set(METRIC_FILES)
     metrics = {}
     for stem in METRIC_FILES:
         text = read(f"metrics/{stem}.json")
-        if text:
+        if text and stem in fresh:
             metrics[stem] = json.loads(text)
     if not metrics:
         return None
-    lock_text = read("dvc.lock")
-    if lock_text:
-        ran, conflicts = lock_params(yaml.safe_load(lock_text) or {}, tuple(metrics))
+    if lock:
+        ran, conflicts = lock_params(lock, tuple(metrics))
         if conflicts:
             return f"{name} (stale: its stages ran with different {', '.join(conflicts)})"
         return Run(name, ran, metrics)

@@ -303,3 +303,27 @@ def test_other_word_vectors_get_their_own_table_not_the_main_one():
         summary, rows[rows["vectors"] == own], [], "", by_vectors(rows[rows["vectors"] == own]), own
     )
     assert "## Word vectors" not in alone and "| model | seed |" in alone
+
+
+def test_stages_downstream_of_a_rerun_stage_are_stale():
+    """`dvc exp run baseline` commits the teacher's and student's old lock entries and metrics:
+    they name a baseline model that is gone, so their metrics are not this run's."""
+    from kdre.report import fresh_stages
+
+    def stage(deps, outs):
+        return {
+            "deps": [{"path": p, "md5": m} for p, m in deps],
+            "outs": [{"path": p, "md5": m} for p, m in outs],
+        }
+
+    lock = {
+        "stages": {
+            "baseline": stage([("data/parsed", "p2")], [("models/baseline.pt", "b2")]),
+            "teacher": stage([("models/baseline.pt", "b1")], [("soft.parquet", "s1")]),
+            "student": stage([("soft.parquet", "s1")], [("models/student.pt", "t1")]),
+            "evaluate": stage([("models/baseline.pt", "b2"), ("models/student.pt", "t1")], []),
+        }
+    }
+    assert fresh_stages(lock) == {"baseline"}
+    lock["stages"]["teacher"]["deps"][0]["md5"] = "b2"
+    assert fresh_stages(lock) == {"baseline", "teacher", "student", "evaluate"}

@@ -182,9 +182,7 @@ class RelationExtractor:
         todo = [p for p in parsed if p.annotations is None]
         # Inputs that bring their annotations (TACRED fields, the spaCy component's Docs) never
         # load the spaCy pipeline.
-        annotated = (
-            parsing.annotate(self.nlp, ((p.tokens, p.spaces) for p in todo)) if todo else []
-        )
+        annotated = parsing.annotate(self.nlp, ((p.tokens, p.spaces) for p in todo)) if todo else []
         anns = {id(p): a for p, a in zip(todo, annotated, strict=True)}
         rows = []
         for p in parsed:

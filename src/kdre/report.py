@@ -104,6 +104,35 @@ def lock_params(lock: dict, stages: tuple[str, ...]) -> tuple[dict, list[str]]:
     return unflatten(merged), sorted(conflicts)
 
 
+def fresh_stages(lock: dict) -> set[str]:
+    """The stages of a dvc.lock whose inputs are the outputs its other stages record now.
+
+    An experiment that ran only some stages (`dvc exp run baseline`) still commits the other
+    stages' lock entries and metrics files from before: the teacher's entry then names a
+    `models/baseline.pt` that is no longer there. Such a stage, and every stage downstream of
+    it, is stale: its metrics belong to another run."""
+    stages = lock.get("stages", {}) or {}
+    produced = {
+        out["path"]: (name, out.get("md5"))
+        for name, stage in stages.items()
+        for out in stage.get("outs", []) or []
+    }
+    stale: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, stage in stages.items():
+            if name in stale:
+                continue
+            for dep in stage.get("deps", []) or []:
+                source = produced.get(dep["path"])
+                if source and (source[0] in stale or source[1] != dep.get("md5")):
+                    stale.add(name)
+                    changed = True
+                    break
+    return set(stages) - stale
+
+
 def ablations(params: dict) -> list[str]:
     """The paper's ablation tags that a run switches off (TSD, TC, HT, MAA, KD)."""
     flat = flatten(params)
