@@ -12,6 +12,7 @@ from kdre.runs import run_baseline
 from stages.common import (
     EMBEDDINGS,
     EmbeddingsOption,
+    outputs_together,
     write_history,
     write_json,
 )
@@ -43,9 +44,10 @@ def baseline(
     selected on dev.
     """
     cfg = load_params(params)
-    result, rows = run_baseline(cfg, parsed, model, progress, embeddings)
-    write_json(metrics, result)
-    write_history(history, rows)
+    with outputs_together() as stage:  # model, metrics and history appear together or not at all
+        result, rows = run_baseline(cfg, parsed, stage(model), progress, embeddings)
+        write_json(stage(metrics), result)
+        write_history(stage(history), rows)
     typer.echo(
         f"baseline: dev F1 {result['dev']['f1']:.2f}, test F1 {result['test']['f1']:.2f} "
         f"(epoch {result['best_epoch']})",

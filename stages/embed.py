@@ -21,7 +21,7 @@ from kdre.embeddings import (
 from kdre.minilm import WordFeaturizer
 from kdre.schema import SPLITS, read_split
 from kdre.training import resolve_device
-from stages.common import write_json
+from stages.common import outputs_together, write_json
 
 
 def cache_contextual(frames: dict, folder: Path, threads: int, progress: bool) -> dict:
@@ -84,7 +84,22 @@ def embed(
     wanted = wanted_words(tok for df in frames.values() for tok in df["tokens"])
     table = build_table(cfg.embeddings.source, cfg.embeddings.path, wanted)
     table_path = out / VECTORS_FILE
-    save_table(table, table_path)
+    with outputs_together() as stage:
+        staged = stage(table_path)
+        save_table(table, staged)
+        summary = _summary(cfg, table, frames, staged, out, progress)
+        summary["seconds"] = round(time.perf_counter() - start, 1)
+        write_json(stage(metrics), summary)
+    coverage = f", train coverage {summary['coverage_train']:.1%}" if table.dim else ""
+    typer.echo(
+        f"{table.source}: {len(table.words)} words, {table.dim}-d{coverage} -> {table_path}",
+        err=True,
+    )
+
+
+def _summary(cfg, table, frames: dict, table_path: Path, out: Path, progress: bool) -> dict:
+    """Coverage per split, the table's size, and the contextual cache when asked for (its files
+    are written in place, under OUT/contextual)."""
     summary: dict = {"source": table.source, "dim": table.dim, "words": len(table.words)}
     if table.dim:
         known = set(table.words)
@@ -95,10 +110,4 @@ def embed(
     summary["bytes"] = table_path.stat().st_size
     if cfg.embeddings.contextual == "minilm":
         summary.update(cache_contextual(frames, out / CONTEXTUAL_DIR, cfg.train.threads, progress))
-    summary["seconds"] = round(time.perf_counter() - start, 1)
-    write_json(metrics, summary)
-    coverage = f", train coverage {summary['coverage_train']:.1%}" if table.dim else ""
-    typer.echo(
-        f"{table.source}: {len(table.words)} words, {table.dim}-d{coverage} -> {table_path}",
-        err=True,
-    )
+    return summary

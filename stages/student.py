@@ -12,6 +12,7 @@ from kdre.distill import run_student
 from stages.common import (
     EMBEDDINGS,
     EmbeddingsOption,
+    outputs_together,
     write_history,
     write_json,
 )
@@ -46,9 +47,10 @@ def student(
     Writes MODEL (self-contained), METRICS (dev/test P/R/F1, official scorer) and HISTORY.
     """
     cfg = load_params(params)
-    result, rows = run_student(cfg, parsed, soft_labels, model, progress, embeddings)
-    write_json(metrics, result)
-    write_history(history, rows)
+    with outputs_together() as stage:  # model, metrics and history appear together or not at all
+        result, rows = run_student(cfg, parsed, soft_labels, stage(model), progress, embeddings)
+        write_json(stage(metrics), result)
+        write_history(stage(history), rows)
     typer.echo(
         f"student: dev F1 {result['dev']['f1']:.2f}, test F1 {result['test']['f1']:.2f} "
         f"(epoch {result['best_epoch']})",

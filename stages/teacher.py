@@ -12,6 +12,7 @@ from kdre.teaching import run_teacher
 from stages.common import (
     EMBEDDINGS,
     EmbeddingsOption,
+    outputs_together,
     write_history,
     write_json,
 )
@@ -51,11 +52,12 @@ def teacher(
     dev/test scores use the gold label: they are stored as dev_leaky/test_leaky, never results.
     """
     cfg = load_params(params)
-    result, rows = run_teacher(
-        cfg, parsed, graph, baseline, model, soft_labels, progress, embeddings
-    )
-    write_json(metrics, result)
-    write_history(history, rows)
+    with outputs_together() as stage:  # every output appears together or not at all
+        result, rows = run_teacher(
+            cfg, parsed, graph, baseline, stage(model), stage(soft_labels), progress, embeddings
+        )
+        write_json(stage(metrics), result)
+        write_history(stage(history), rows)
     key = "dev_leaky" if "dev_leaky" in result else "dev"
     typer.echo(
         f"teacher ({cfg.gamma}): {key} F1 {result[key]['f1']:.2f} (epoch {result['best_epoch']})",
