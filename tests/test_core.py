@@ -174,3 +174,43 @@ def test_the_isa_pin_refuses_a_process_that_already_chose_wider_kernels():
     ok += "print(torch.backends.cpu.get_cpu_capability())"
     done = subprocess.run([sys.executable, "-c", ok], capture_output=True, text=True, env=env)
     assert done.stdout.strip() == "AVX2", done.stderr
+
+
+def test_the_loop_takes_another_optimisation_accumulating_gradients(tiny_parsed):
+    """The one loop admits a model with its own optimiser and schedule (a transformer teacher):
+    AdamW, a per-step hook, two batches per step."""
+    import math
+
+    from kdre.models.baseline import Baseline
+    from kdre.runs import evaluator, prepare
+    from kdre.training import Optimization, train_model
+
+    params = tiny_params()
+    prep = prepare(params, tiny_parsed)
+    model = Baseline(params.model, *prep.vocab.sizes)
+    model.encoder.word_emb.sparse = False  # AdamW takes dense gradients only
+    steps: list[int] = []
+    opt = Optimization(
+        make_optimizer=lambda ps: torch.optim.AdamW(ps, lr=1e-3),
+        max_grad_norm=1.0,
+        after_step=lambda optimizer, n: steps.append(n),
+        accumulate=2,
+    )
+    train = prep.splits["train"]
+    cfg = dataclasses.replace(params.train, epochs=1)
+    result = train_model(
+        model,
+        train,
+        prep.splits["dev"],
+        cfg,
+        evaluator(prep.spec, prep.vocab, prep.splits["dev"]),
+        1,
+        0.0,
+        torch.device("cpu"),
+        False,
+        "t",
+        opt,
+    )
+    batches = math.ceil(len(train) / cfg.batch_size)
+    assert steps == list(range(1, math.ceil(batches / 2) + 1))
+    assert result.history[0]["lr"] == 1e-3

@@ -6,7 +6,7 @@ make no sense) so that a typo in ``dvc exp run -S`` fails before any work starts
 and the allowed values named.
 
 **One set of defaults.** The defaults below *are* the committed params.yaml
-(``tests/test_schema_config.py`` checks that loading it gives ``Params()``): a key deleted from
+(``tests/test_core.py`` checks that loading it gives ``Params()``): a key deleted from
 params.yaml, a benchmark that builds ``Params()`` and the report's reading of an older run's
 missing keys all mean the values the pipeline runs.
 """
