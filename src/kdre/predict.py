@@ -211,7 +211,9 @@ class RelationExtractor:
             )
         return pd.DataFrame(rows)
 
-    def predict_parsed(self, parsed: Sequence[_Parsed], top_k: int = 3) -> list[Prediction]:
+    def predict_parsed(
+        self, parsed: Sequence[_Parsed], top_k: int = 3, batch_size: int = 64
+    ) -> list[Prediction]:
         if not parsed:
             return []
         frame = self._frame(parsed)
@@ -220,7 +222,7 @@ class RelationExtractor:
             data.ctx = self.featurizer([list(t) for t in frame["tokens"]])
         if self.table is not None:
             data.patterns = self.table.lookup(data.subj_types, data.obj_types)
-        logits = predict_logits(self.model, data, 64, self.device)["final"]
+        logits = predict_logits(self.model, data, batch_size, self.device)["final"]
         probs = torch.softmax(torch.from_numpy(logits), dim=-1).numpy()
         k = min(top_k, probs.shape[1])
         best = np.argsort(-probs, axis=1, kind="stable")[:, :k]

@@ -127,20 +127,21 @@ class KdreRelations:
             end = max(subj.sent.end, obj.sent.end)
         else:
             start, end = 0, len(doc)
-        window = doc[start:end]
-        head, deprel = [], []
-        for token in window:
-            inside = start <= token.head.i < end and token.head.i != token.i
-            head.append(token.head.i - start + 1 if inside else 0)
+        words, spaces, pos, ner, head, deprel = [], [], [], [], [], []
+        for token in doc[start:end]:  # one pass: each Token access builds a Python object
+            words.append(token.text)
+            spaces.append(bool(token.whitespace_))
+            pos.append(token.tag_)
+            ner.append(token.ent_type_ or NO_ENTITY)
+            h = token.head.i
+            inside = start <= h < end and h != token.i
+            head.append(h - start + 1 if inside else 0)
             deprel.append(token.dep_ if inside else "ROOT")
         head, _ = adopt_extra_roots(head)
-        ner = [t.ent_type_ or NO_ENTITY for t in window]
         s = (subj.start - start, subj.end - 1 - start)
         o = (obj.start - start, obj.end - 1 - start)
-        annotations = {"pos": [t.tag_ for t in window], "ner": ner, "head": head, "deprel": deprel}
+        annotations = {"pos": pos, "ner": ner, "head": head, "deprel": deprel}
         types = (span_type(ner, *s), span_type(ner, *o))
-        words = [t.text for t in window]
-        spaces = [bool(t.whitespace_) for t in window]
         return _Parsed(rid, words, spaces, s, o, annotations, types)
 
     # -- spaCy's component protocol ---------------------------------------------------------
@@ -163,7 +164,9 @@ class KdreRelations:
         self._check_parser()
         todo = [(d, s, o) for d in docs for s, o in self.pairs(d)]
         examples = [self.example(d, s, o, str(i)) for i, (d, s, o) in enumerate(todo)]
-        predictions = extractor.predict_parsed(examples, top_k=len(extractor.vocab.labels))
+        predictions = extractor.predict_parsed(
+            examples, top_k=len(extractor.vocab.labels), batch_size=self.batch_size
+        )
         for doc in docs:
             setattr(doc._, self.attr, {})
         for (doc, s, o), pred in zip(todo, predictions, strict=True):
