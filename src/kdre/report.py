@@ -466,7 +466,8 @@ def markdown(
     lines += ["", "## Every run", "", *_table(rows), ""]
     if skipped:
         lines += [
-            f"Left out ({len(skipped)}), as their params differ from params.yaml beyond "
+            f"Left out ({len(skipped)}), as they ran another setup version than v{SETUP_VERSION} "
+            f"(older code) or their params differ from params.yaml beyond "
             f"{', '.join(SWEPT + VECTORS)}: {', '.join(sorted(skipped))}.",
             "",
         ]
