@@ -64,15 +64,20 @@ class Encoded:
 
 def encode(df: pd.DataFrame, vocab: Vocab, prune_k: int, source: str = "split") -> Encoded:
     """Map a parsed split to ids; labels outside the model's label set are an error."""
-    n = len(df)
-    lengths = df["tokens"].map(len).to_numpy(dtype=np.int64)
+    return encode_rows(df.to_dict("records"), vocab, prune_k, source)
+
+
+def encode_rows(rows: list[dict], vocab: Vocab, prune_k: int, source: str = "split") -> Encoded:
+    """:func:`encode` over rows of the parsed schema (dicts), without a DataFrame: what
+    `kdre predict` and the spaCy component build for each input."""
+    n = len(rows)
+    lengths = np.array([len(row["tokens"]) for row in rows], dtype=np.int64)
     max_len = int(lengths.max()) if n else 1
     words = np.zeros((n, max_len), dtype=np.int64)
     pos = np.zeros_like(words)
     ner = np.zeros_like(words)
     labels = np.zeros(n, dtype=np.int64)
     edges = []
-    rows = df.to_dict("records")
     for i, row in enumerate(rows):
         length = lengths[i]
         words[i, :length] = vocab.masked_word_ids(row)
@@ -89,18 +94,24 @@ def encode(df: pd.DataFrame, vocab: Vocab, prune_k: int, source: str = "split") 
         span_s = (int(row["subj_start"]), int(row["subj_end"]))
         span_o = (int(row["obj_start"]), int(row["obj_end"]))
         edges.append(prune(list(row["head"]), span_s, span_o, prune_k))
+    spans = {
+        name: np.array(
+            [[int(row[f"{name}_start"]), int(row[f"{name}_end"])] for row in rows], dtype=np.int64
+        ).reshape(n, 2)
+        for name in ("subj", "obj")
+    }
     return Encoded(
-        ids=[str(x) for x in df["id"]],
+        ids=[str(row["id"]) for row in rows],
         words=words,
         pos=pos,
         ner=ner,
         lengths=lengths,
-        subj=df[["subj_start", "subj_end"]].to_numpy(dtype=np.int64).reshape(n, 2),
-        obj=df[["obj_start", "obj_end"]].to_numpy(dtype=np.int64).reshape(n, 2),
+        subj=spans["subj"],
+        obj=spans["obj"],
         labels=labels,
         edges=edges,
-        subj_types=[str(x) for x in df["subj_type"]],
-        obj_types=[str(x) for x in df["obj_type"]],
+        subj_types=[str(row["subj_type"]) for row in rows],
+        obj_types=[str(row["obj_type"]) for row in rows],
     )
 
 

@@ -115,34 +115,30 @@ class KdreRelations:
                     out.append((s, o))
         return out
 
-    def example(self, doc: Doc, subj: Span, obj: Span, rid: str) -> _Parsed:
+    def example(
+        self, doc: Doc, subj: Span, obj: Span, rid: str, cols: _Columns | None = None
+    ) -> _Parsed:
         """The sentences that hold both spans, as the model's input: the Doc's tokens, tags,
         entity types and parse (one tree: extra roots hang under the first)."""
-        from kdre.parsing import NO_ENTITY, span_type
+        from kdre.parsing import span_type
         from kdre.predict import _Parsed
         from kdre.tree import adopt_extra_roots
 
-        if doc.has_annotation("SENT_START"):
-            start = min(subj.sent.start, obj.sent.start)
-            end = max(subj.sent.end, obj.sent.end)
-        else:
-            start, end = 0, len(doc)
-        words, spaces, pos, ner, head, deprel = [], [], [], [], [], []
-        for token in doc[start:end]:  # one pass: each Token access builds a Python object
-            words.append(token.text)
-            spaces.append(bool(token.whitespace_))
-            pos.append(token.tag_)
-            ner.append(token.ent_type_ or NO_ENTITY)
-            h = token.head.i
-            inside = start <= h < end and h != token.i
-            head.append(h - start + 1 if inside else 0)
-            deprel.append(token.dep_ if inside else "ROOT")
+        c = cols or _Columns(doc)
+        start = min(c.sent_start[subj.start], c.sent_start[obj.start])
+        end = max(c.sent_end[subj.end - 1], c.sent_end[obj.end - 1])
+        head = []
+        for i in range(start, end):
+            h = c.head[i]
+            head.append(h - start + 1 if start <= h < end and h != i else 0)
         head, _ = adopt_extra_roots(head)
+        deprel = [c.dep[i] if head[i - start] else "ROOT" for i in range(start, end)]
+        ner = c.ner[start:end]
         s = (subj.start - start, subj.end - 1 - start)
         o = (obj.start - start, obj.end - 1 - start)
-        annotations = {"pos": pos, "ner": ner, "head": head, "deprel": deprel}
+        annotations = {"pos": c.tag[start:end], "ner": ner, "head": head, "deprel": deprel}
         types = (span_type(ner, *s), span_type(ner, *o))
-        return _Parsed(rid, words, spaces, s, o, annotations, types)
+        return _Parsed(rid, c.text[start:end], c.space[start:end], s, o, annotations, types)
 
     # -- spaCy's component protocol ---------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
@@ -162,8 +158,13 @@ class KdreRelations:
     def _annotate(self, docs: list[Doc]) -> list[Doc]:
         extractor = self._ready()
         self._check_parser()
-        todo = [(d, s, o) for d in docs for s, o in self.pairs(d)]
-        examples = [self.example(d, s, o, str(i)) for i, (d, s, o) in enumerate(todo)]
+        todo, examples = [], []
+        for d in docs:
+            pairs = self.pairs(d)
+            cols = _Columns(d) if pairs else None  # one pass over the Doc, for all its pairs
+            for s, o in pairs:
+                examples.append(self.example(d, s, o, str(len(todo)), cols))
+                todo.append((d, s, o))
         predictions = extractor.predict_parsed(
             examples, top_k=len(extractor.vocab.labels), batch_size=self.batch_size
         )
@@ -209,6 +210,29 @@ class KdreRelations:
     def from_disk(self, path: str | Path, exclude: Iterable[str] = ()) -> KdreRelations:
         self._load(Path(path) / MODEL_FILE)
         return self
+
+
+class _Columns:
+    """A Doc's tokens as plain lists, read once (each Token access builds a Python object), and
+    each token's sentence bounds (the whole Doc when it has no sentence boundaries)."""
+
+    def __init__(self, doc: Doc) -> None:
+        from kdre.parsing import NO_ENTITY
+
+        self.text, self.space, self.tag, self.ner, self.head, self.dep = [], [], [], [], [], []
+        for token in doc:
+            self.text.append(token.text)
+            self.space.append(bool(token.whitespace_))
+            self.tag.append(token.tag_)
+            self.ner.append(token.ent_type_ or NO_ENTITY)
+            self.head.append(token.head.i)
+            self.dep.append(token.dep_)
+        n = len(doc)
+        self.sent_start, self.sent_end = [0] * n, [n] * n
+        if doc.has_annotation("SENT_START"):
+            for sent in doc.sents:
+                for i in range(sent.start, sent.end):
+                    self.sent_start[i], self.sent_end[i] = sent.start, sent.end
 
 
 @Language.factory(
