@@ -70,11 +70,10 @@ def main() -> None:
     parse_only = statistics.median(parse_runs)
 
     parsed = [m.parse_input(x, str(i)) for i, x in enumerate(marked)]
-    frame = m._frame(parsed)
-    from kdre.data import encode
+    from kdre.data import encode_rows
     from kdre.training import predict_logits
 
-    data = encode(frame, m.vocab, m.prune_k)
+    data = encode_rows(m._rows(parsed), m.vocab, m.prune_k)
     if m.table is not None:
         data.patterns = m.table.lookup(data.subj_types, data.obj_types)
     start = time.perf_counter()

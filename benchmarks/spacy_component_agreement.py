@@ -20,7 +20,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 import torch  # noqa: E402
-from spacy.tokens import Doc  # noqa: E402
 
 import kdre  # noqa: E402
 from kdre import parsing  # noqa: E402
@@ -49,14 +48,7 @@ def main() -> None:
     docs, spans = [], []
     for e in examples:
         tok = parsing.tokenize_with_spans(nlp.tokenizer, e.text, e.subj, e.obj)
-        doc = Doc(nlp.vocab, words=tok.words, spaces=tok.spaces)
-        for i, token in enumerate(doc):
-            token.is_sent_start = i == 0
-        doc.spans["nominals"] = [
-            doc[tok.subj[0] : tok.subj[1] + 1],
-            doc[tok.obj[0] : tok.obj[1] + 1],
-        ]
-        docs.append(doc)
+        docs.append(parsing.marked_doc(nlp.vocab, tok, "nominals"))
         spans.append((tok.subj[0], tok.obj[0]))
     differ, largest = 0, 0.0
     for doc, pair, want in zip(nlp.pipe(docs, batch_size=256), spans, expected, strict=True):

@@ -52,17 +52,7 @@ def main() -> None:
     ]
 
     def docs() -> list[Doc]:
-        out = []
-        for tok in tokenized:
-            doc = Doc(nlp.vocab, words=tok.words, spaces=tok.spaces)
-            for i, token in enumerate(doc):
-                token.is_sent_start = i == 0
-            doc.spans["nominals"] = [
-                doc[tok.subj[0] : tok.subj[1] + 1],
-                doc[tok.obj[0] : tok.obj[1] + 1],
-            ]
-            out.append(doc)
-        return out
+        return [parsing.marked_doc(nlp.vocab, tok, "nominals") for tok in tokenized]
 
     with_rel = parsing.load_pipeline(payload.get("spacy_model") or parsing.DEFAULT_MODEL)
     with_rel.add_pipe(

@@ -26,21 +26,12 @@ def model_file(tiny_parsed, tmp_path_factory):
 def marked_docs(nlp, n: int):
     """The first ``n`` SemEval test sentences as `kdre predict` parses them, with the two
     marked nominals in doc.spans["nominals"] (subject first)."""
-    from spacy.tokens import Doc
-
     from kdre import parsing
 
     docs = []
     for ex in read_semeval(TEST)[:n]:
         tok = parsing.tokenize_with_spans(nlp.tokenizer, ex.text, ex.subj, ex.obj)
-        doc = Doc(nlp.vocab, words=tok.words, spaces=tok.spaces)
-        for i, token in enumerate(doc):
-            token.is_sent_start = i == 0
-        doc = nlp(doc)
-        doc.spans["nominals"] = [
-            doc[tok.subj[0] : tok.subj[1] + 1],
-            doc[tok.obj[0] : tok.obj[1] + 1],
-        ]
+        doc = nlp(parsing.marked_doc(nlp.vocab, tok, "nominals"))
         docs.append((ex, doc))
     return docs
 

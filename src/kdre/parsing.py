@@ -80,9 +80,24 @@ def tokenize_with_spans(
     return Tokenized(words, spaces, token_span(subj), token_span(obj))
 
 
-def _one_sentence(doc) -> None:
+def sentence_doc(vocab, words: list[str], spaces: list[bool]):
+    """A spaCy Doc of pre-tokenised words forced to be one sentence (one dependency tree), as
+    the parse stage builds each example, before the pipeline runs on it."""
+    from spacy.tokens import Doc
+
+    doc = Doc(vocab, words=words, spaces=spaces)
     for i, token in enumerate(doc):
         token.is_sent_start = i == 0
+    return doc
+
+
+def marked_doc(vocab, tok: Tokenized, span_key: str):
+    """:func:`sentence_doc` of a tokenised example, its subject and object spans (subject
+    first) in ``doc.spans[span_key]``: the candidates the spaCy component scores, built as the
+    parse stage and `kdre predict` see the sentence."""
+    doc = sentence_doc(vocab, tok.words, tok.spaces)
+    doc.spans[span_key] = [doc[tok.subj[0] : tok.subj[1] + 1], doc[tok.obj[0] : tok.obj[1] + 1]]
+    return doc
 
 
 def annotate(
@@ -92,15 +107,8 @@ def annotate(
     n_process: int = 1,
 ) -> Iterator[Annotation]:
     """Run tagger, parser and NER on pre-tokenised sentences, one tree per sentence."""
-    from spacy.tokens import Doc
-
-    def docs():
-        for words, spaces in tokenized:
-            doc = Doc(nlp.vocab, words=words, spaces=spaces)
-            _one_sentence(doc)
-            yield doc
-
-    for doc in nlp.pipe(docs(), batch_size=batch_size, n_process=n_process):
+    docs = (sentence_doc(nlp.vocab, words, spaces) for words, spaces in tokenized)
+    for doc in nlp.pipe(docs, batch_size=batch_size, n_process=n_process):
         yield annotation_of(doc)
 
 

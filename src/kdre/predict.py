@@ -16,11 +16,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 
 from kdre import checkpoint, parsing
 from kdre.data import encode_rows
+from kdre.datasets import tacred
 from kdre.datasets.semeval import strip_markers
 from kdre.errors import InputError
 from kdre.training import predict_logits
@@ -140,7 +140,7 @@ class RelationExtractor:
         annotations = None
         if all(k in item for k in TACRED_ANNOTATIONS):
             heads = list(item["stanford_head"])
-            if not all(_is_index(h) for h in heads):
+            if not all(tacred.is_head_index(h) for h in heads):
                 raise ValueError("stanford_head must hold integers (or strings of digits)")
             heads = [int(h) for h in heads]
             annotations = {
@@ -212,9 +212,6 @@ class RelationExtractor:
             )
         return rows
 
-    def _frame(self, parsed: Sequence[_Parsed]) -> pd.DataFrame:
-        return pd.DataFrame(self._rows(parsed))
-
     def predict_parsed(
         self, parsed: Sequence[_Parsed], top_k: int = 3, batch_size: int = 64
     ) -> list[Prediction]:
@@ -281,13 +278,6 @@ class RelationExtractor:
             if len(batch) >= batch_size:
                 yield from flush()
         yield from flush()
-
-
-def _is_index(value: object) -> bool:
-    """An integer, or a string of digits (TACRED's LDC files); never a float or a bool."""
-    if isinstance(value, str):
-        return value.isdigit()
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def load_model(path: Path | str, spacy_model: str | None = None, device: str = "cpu"):

@@ -41,12 +41,14 @@ class TeacherRecipe(ModelRecipe):
         self.baseline_path = Path(baseline_path)
         self.soft_labels_path = Path(soft_labels_path)
         self.base: Baseline | None = None
+        self.base_mode = "scratch"  # teacher.base resolved for the run's γ (set by load)
         self.table: PatternTable | None = None
 
     def load(self, params: Params) -> Vocab | None:
         self.name = f"teacher-{params.gamma}"
         self.leaky = params.gamma == "relation" and params.teacher.type_constraints
-        if params.teacher.resolved_base(params.gamma) == "scratch":
+        self.base_mode = params.teacher.resolved_base(params.gamma)
+        if self.base_mode == "scratch":
             return None
         base, vocab, payload = load_model(self.baseline_path)
         if payload["model_config"] != asdict(params.model):
@@ -71,7 +73,7 @@ class TeacherRecipe(ModelRecipe):
         )
         for data in prep.splits.values():
             data.patterns = self.table.lookup(data.subj_types, data.obj_types)
-        if self.base is not None and params.teacher.resolved_base(params.gamma) == "frozen":
+        if self.base is not None and self.base_mode == "frozen":
             device = resolve_device(params.train.device)
             self.base.to(device)
             for data in prep.splits.values():
@@ -95,14 +97,14 @@ class TeacherRecipe(ModelRecipe):
         if self.base is not None:
             model.encoder.load_state_dict(self.base.encoder.state_dict())
             model.classifier.load_state_dict(self.base.classifier.state_dict())
-            if params.teacher.resolved_base(params.gamma) == "frozen":
+            if self.base_mode == "frozen":
                 for p in (*model.encoder.parameters(), *model.classifier.parameters()):
                     p.requires_grad_(False)
         return model
 
     def finish(self, params: Params, model: nn.Module, prep: Prepared, metrics: dict) -> dict:
         assert isinstance(model, Teacher) and self.table is not None
-        metrics["base_frozen"] = params.teacher.resolved_base(params.gamma) == "frozen"
+        metrics["base_frozen"] = self.base_mode == "frozen"
         if self.leaky:
             metrics["note"] = (
                 "gamma=relation uses the gold label: dev/test scores leak, never results"

@@ -109,11 +109,12 @@ def _int(value, field: str, path: Path, rid: str) -> int:
     return value
 
 
-def _head(value, path: Path, rid: str) -> int:
-    """A stanford_head entry: an integer, or a string of digits as in the LDC release."""
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return _int(value, "stanford_head", path, rid)
+def is_head_index(value: object) -> bool:
+    """A valid stanford_head entry: an integer, or a string of digits as in the LDC release;
+    never a float or a bool. Shared by the parse stage and `kdre predict`."""
+    if isinstance(value, str):
+        return value.isdigit()
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _check_strings(rec: dict, path: Path, rid: str) -> None:
@@ -169,7 +170,10 @@ def convert_record(rec: dict, path: Path, index: int, labels: set[str] | None) -
     _check_strings(rec, path, rid)
     if labels is not None and rec["relation"] not in labels:
         raise InputError(f"unknown relation label {rec['relation']!r}", path, record=rid)
-    heads = [_head(h, path, rid) for h in rec["stanford_head"]]
+    bad = next((h for h in rec["stanford_head"] if not is_head_index(h)), None)
+    if bad is not None:
+        raise InputError(f"field 'stanford_head' is not an integer: {bad!r}", path, record=rid)
+    heads = [int(h) for h in rec["stanford_head"]]
     try:
         check_heads(heads)
     except ValueError as err:
