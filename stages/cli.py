@@ -10,6 +10,7 @@ from kdre.errors import InputError
 from stages import (
     baseline,
     embed,
+    entity_types,
     evaluate,
     graph,
     matrix,
@@ -19,6 +20,7 @@ from stages import (
     score,
     student,
     teacher,
+    wordnet_table,
 )
 
 app = typer.Typer(
@@ -33,6 +35,7 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 app.command("parse")(parse.parse)
+app.command("types")(entity_types.types)
 app.command("graph")(graph.graph)
 app.command("embed")(embed.embed)
 app.command("baseline")(baseline.baseline)
@@ -42,6 +45,7 @@ app.command("evaluate")(evaluate.evaluate)
 app.command("predict")(predict.predict)
 app.command("report")(report.report)
 app.command("matrix")(matrix.matrix)
+app.command("wordnet-table")(wordnet_table.wordnet_table)
 app.add_typer(score.app, name="score")
 
 

@@ -23,9 +23,9 @@ MODELS = ("baseline", "teacher", "student")
 
 def evaluate(
     params: Annotated[Path, typer.Option(help="Parameters file.")] = Path("params.yaml"),
-    parsed: Annotated[Path, typer.Option(help="Folder of the parsed splits.")] = Path(
-        "data/parsed"
-    ),
+    parsed: Annotated[
+        Path, typer.Option(help="Folder of the typed splits (the types stage's output).")
+    ] = Path("data/types"),
     models: Annotated[Path, typer.Option(help="Folder of baseline/teacher/student.pt.")] = Path(
         "models"
     ),

@@ -17,9 +17,9 @@ from stages.common import outputs_together, write_json
 
 def graph(
     params: Annotated[Path, typer.Option(help="Parameters file.")] = Path("params.yaml"),
-    parsed: Annotated[Path, typer.Option(help="Folder of the parsed splits.")] = Path(
-        "data/parsed"
-    ),
+    parsed: Annotated[
+        Path, typer.Option(help="Folder of the typed splits (the types stage's output).")
+    ] = Path("data/types"),
     out: Annotated[Path, typer.Option(help="Graph parquet to write.")] = Path(
         "data/graph/graph.parquet"
     ),

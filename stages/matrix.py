@@ -27,22 +27,28 @@ from kdre.report import VECTORS, Run, flatten, same_setup
 from stages.report import ARCHIVE, ArchiveOption, find_runs
 from stages.report import report as write_report
 
-# The report's cells: Teacher/Student for each γ (each run also trains or restores its C-GCN
-# baseline), then the paper's Table 4 ablations, each of Student-R. Values as `dvc exp run -S`
-# takes them. Without type constraints there is nothing to start the teacher from but scratch.
+# The report's cells: Student-R and the Knowledge issue's two controls first (what the matrix
+# must show), then Teacher/Student for the other γ, then the paper's Table 4 ablations, each of
+# Student-R. Values as `dvc exp run -S` takes them.
+# - no-tc: the type term γ ⊙ G(p) dropped on the same frozen base, so the teacher is the C-GCN
+#   itself: the self-distillation control (and −TC, changing only the type term).
+# - types-ner: the same Teacher-R machinery over the parse stage's NER types, whose G(p) is a
+#   near-constant prior on SemEval: the no-knowledge control.
 CELLS: dict[str, dict[str, str]] = {
+    "relation": {"gamma": "relation"},
+    "no-tc": {"gamma": "relation", "teacher.type_constraints": "false"},
+    "types-ner": {"gamma": "relation", "types.source": "ner"},
     "scalar": {"gamma": "scalar"},
     "vector": {"gamma": "vector"},
-    "relation": {"gamma": "relation"},
     "no-tsd": {"gamma": "relation", "teacher.tsd": "false"},
     "no-ht": {"gamma": "relation", "student.hint": "false"},
-    "no-tc": {
-        "gamma": "relation",
-        "teacher.type_constraints": "false",
-        "teacher.base": "scratch",
-    },
     "no-maa": {"gamma": "relation", "student.maa": "false"},
     "no-kd": {"gamma": "relation", "student.kd": "false"},
+}
+# Student-R from each type source (the default's cell is "relation"), for the types table.
+TYPES_CELLS: dict[str, dict[str, str]] = {
+    f"types-{source}": {"gamma": "relation", "types.source": source}
+    for source in ("wordnet", "clusters")
 }
 # Student-R (with its C-GCN and Teacher-R) from each other word-vector source, for the report's
 # word-vector table; not in the default matrix (each is three trainings per seed).
@@ -63,7 +69,7 @@ CGCN_CELLS: dict[str, dict[str, str]] = {
     "cgcn": {},
     "cgcn-train-vocab": {"embeddings.extend_vocab": "false"},
 }
-ALL_CELLS = {**CELLS, **VECTOR_CELLS, **CGCN_CELLS}
+ALL_CELLS = {**CELLS, **TYPES_CELLS, **VECTOR_CELLS, **CGCN_CELLS}
 
 
 def target_stage(cell: str) -> str:

@@ -20,9 +20,9 @@ from stages.common import (
 
 def teacher(
     params: Annotated[Path, typer.Option(help="Parameters file.")] = Path("params.yaml"),
-    parsed: Annotated[Path, typer.Option(help="Folder of the parsed splits.")] = Path(
-        "data/parsed"
-    ),
+    parsed: Annotated[
+        Path, typer.Option(help="Folder of the typed splits (the types stage's output).")
+    ] = Path("data/types"),
     graph: Annotated[Path, typer.Option(help="Graph parquet.")] = Path("data/graph/graph.parquet"),
     baseline: Annotated[
         Path, typer.Option(help="Baseline model (teacher.base frozen/finetune).")

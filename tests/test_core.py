@@ -35,11 +35,12 @@ def test_a_key_deleted_from_params_yaml_takes_the_pipelines_value(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("teacher:\n  base: frozen\n", "frozen.*gamma=scalar.*nothing to train"),
         (
-            "gamma: relation\nteacher:\n  type_constraints: false\n",
-            "frozen.*type_constraints=false",
+            "types:\n  source: wordnet\nmodel:\n  entity_masking: true\n",
+            "entity_masking.*types.source is 'wordnet'",
         ),
+        ("types:\n  source: senses\n", r"types.source must be one of \['ner', 'wordnet'"),
+        ("types:\n  clusters: 1\n", "types.clusters must be >= 2"),
         ("train:\n  decay_after: -1\n", "train.decay_after must be >= 0"),
         ("train:\n  max_grad_norm: 0\n", "train.max_grad_norm must be > 0"),
         ("train:\n  cpu_isa: avx9\n", r"train.cpu_isa must be one of \['avx2', 'native'\]"),

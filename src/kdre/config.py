@@ -198,6 +198,25 @@ class GraphConfig:
             raise InputError(f"graph.na_prob must lie in [0, 1], got {self.na_prob}", source)
 
 
+TYPE_SOURCES = ("ner", "wordnet", "clusters")
+
+
+@dataclass(frozen=True)
+class TypesConfig:
+    """Where the entity types of the teacher's patterns come from (see kdre.entity_types)."""
+
+    source: str = "ner"  # ner | wordnet | clusters
+    clusters: int = 26  # K of k-means for source clusters
+
+    def check(self, source: str) -> None:
+        if self.source not in TYPE_SOURCES:
+            raise InputError(
+                f"types.source must be one of {list(TYPE_SOURCES)}, got {self.source!r}", source
+            )
+        if self.clusters < 2:
+            raise InputError(f"types.clusters must be >= 2, got {self.clusters}", source)
+
+
 @dataclass(frozen=True)
 class TeacherConfig:
     tsd: bool = True
@@ -207,6 +226,11 @@ class TeacherConfig:
     # trained baseline). auto = frozen for gamma=relation (the reference recipe: with the gold
     # label in γ_r a jointly trained encoder can lean on Γ instead of learning), else scratch.
     base: str = "auto"
+    # A frozen base's logits on train, for γ to train over: N passes in train mode (dropout
+    # on, as the reference's frozen encoder runs), cached once, each example drawing one pass
+    # per step; 0: its eval-mode logits (a base fitted on train is then nearly always right
+    # and sure there, and γ gets almost no gradient). Dev/test always use eval mode.
+    base_dropout_passes: int = 8
 
     def resolved_base(self, gamma: str) -> str:
         if self.base != "auto":
@@ -214,6 +238,11 @@ class TeacherConfig:
         return "frozen" if gamma == "relation" else "scratch"
 
     def check(self, source: str) -> None:
+        if self.base_dropout_passes < 0:
+            raise InputError(
+                f"teacher.base_dropout_passes must be >= 0, got {self.base_dropout_passes}",
+                source,
+            )
         if self.tsd_k < 2:
             raise InputError(f"teacher.tsd_k must be >= 2, got {self.tsd_k}", source)
         if self.base not in TEACHER_BASES:
@@ -289,6 +318,7 @@ class Params:
     gamma_scalar: float = 0.8
     dataset: DatasetConfig = field(default_factory=DatasetConfig)
     parse: ParseConfig = field(default_factory=ParseConfig)
+    types: TypesConfig = field(default_factory=TypesConfig)
     graph: GraphConfig = field(default_factory=GraphConfig)
     embeddings: EmbeddingsConfig = field(default_factory=EmbeddingsConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -303,14 +333,11 @@ class Params:
             raise InputError(f"gamma must be one of {list(GAMMAS)}, got {self.gamma!r}", source)
         if not 0 <= self.seed < 2**32:
             raise InputError(f"seed must lie in [0, 2**32), got {self.seed}", source)
-        if self.teacher.resolved_base(self.gamma) == "frozen" and (
-            self.gamma == "scalar" or not self.teacher.type_constraints
-        ):
+        if self.model.entity_masking and self.types.source != "ner":
             raise InputError(
-                "teacher.base is frozen, but with "
-                + ("gamma=scalar" if self.gamma == "scalar" else "teacher.type_constraints=false")
-                + " the teacher has nothing to train; use gamma vector or relation, "
-                "or teacher.base scratch or finetune",
+                f"model.entity_masking hides the nominals behind their parse-stage (ner) types, "
+                f"but types.source is {self.types.source!r}: the base and the teacher's patterns "
+                "would see different types; use types.source ner or turn masking off",
                 source,
             )
 

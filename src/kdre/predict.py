@@ -16,12 +16,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 
 from kdre import checkpoint, parsing
 from kdre.data import encode_rows
 from kdre.datasets import tacred
 from kdre.datasets.semeval import strip_markers
+from kdre.entity_types import EntityTyper
 from kdre.errors import InputError
 from kdre.training import predict_logits
 from kdre.tree import adopt_extra_roots, check_heads
@@ -80,6 +82,9 @@ class RelationExtractor:
                 "a Teacher-R model needs the gold label to predict; use the student", path
             )
         self.table = checkpoint.pattern_table_of(self.payload)
+        # A teacher's patterns need its training types (types.source): the same typer here.
+        types = self.payload.get("types") or {"source": "ner"}
+        self.typer = EntityTyper.from_dict(types) if types["source"] != "ner" else None
         self.prune_k = self.payload["model_config"]["prune_k"]
         # The pipeline the model was trained on, unless the caller overrides it.
         self.spacy_model = spacy_model or self.payload.get("spacy_model") or parsing.DEFAULT_MODEL
@@ -218,6 +223,10 @@ class RelationExtractor:
         if not parsed:
             return []
         rows = self._rows(parsed)
+        if self.typer is not None:
+            subj, obj = self.typer.frame_types(pd.DataFrame(rows))
+            for row, s, o in zip(rows, subj, obj, strict=True):
+                row["subj_type"], row["obj_type"] = s, o
         data = encode_rows(rows, self.vocab, self.prune_k, "input")
         if self.payload["model_config"].get("ctx_dim"):
             data.ctx = self.featurizer([list(row["tokens"]) for row in rows])

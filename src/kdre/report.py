@@ -35,6 +35,7 @@ SWEPT = (
     "teacher.tsd",
     "teacher.type_constraints",
     "teacher.base",
+    "types.source",
     "student.hint",
     "student.maa",
     "student.kd",
@@ -208,6 +209,11 @@ def model_rows(run: Run, defaults: dict | None = None) -> list[dict]:
     letter = GAMMA_LETTER.get(str(flat.get("gamma")), "?")
     off = ablations(run.params)
     teacher_off = [t for t in off if t in ("TSD", "TC")]
+    # A teacher over other entity types than the default's (e.g. the no-knowledge control's
+    # NER types) is named by them: "Teacher-R [ner types]", and its student likewise.
+    own_types = flatten(defaults or {}).get("types.source")
+    run_types = flat.get("types.source", own_types)
+    tagged = f" [{run_types} types]" if run_types != own_types and "TC" not in off else ""
     rows = []
 
     def add(
@@ -215,6 +221,8 @@ def model_rows(run: Run, defaults: dict | None = None) -> list[dict]:
     ) -> None:
         if not metrics or "test" not in metrics:  # missing, or leaky (Teacher-R)
             return
+        if kind != "baseline":
+            model, full = model + tagged, (full or model) + tagged
         rows.append(
             {
                 "model": model + "".join(f" −{t}" for t in ablated),

@@ -3,6 +3,7 @@ every training example written for the student."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -15,7 +16,8 @@ from torch import nn
 
 from kdre.checkpoint import load_model
 from kdre.config import Params
-from kdre.data import Encoded
+from kdre.data import Encoded, iterate
+from kdre.entity_types import TYPER_FILE
 from kdre.errors import InputError
 from kdre.graph import PatternTable
 from kdre.models.baseline import Baseline
@@ -43,6 +45,7 @@ class TeacherRecipe(ModelRecipe):
         self.base: Baseline | None = None
         self.base_mode = "scratch"  # teacher.base resolved for the run's γ (set by load)
         self.table: PatternTable | None = None
+        self.typer: dict = {"source": "ner"}  # how the splits were typed, for `kdre predict`
 
     def load(self, params: Params) -> Vocab | None:
         self.name = f"teacher-{params.gamma}"
@@ -76,9 +79,16 @@ class TeacherRecipe(ModelRecipe):
         if self.base is not None and self.base_mode == "frozen":
             device = resolve_device(params.train.device)
             self.base.to(device)
+            batch_size = params.train.batch_size * 2
             for data in prep.splits.values():
-                local = predict_logits(self.base, data, params.train.batch_size * 2, device)
-                data.base_logits = local["final"]
+                data.base_logits = predict_logits(self.base, data, batch_size, device)["final"]
+            passes = params.teacher.base_dropout_passes
+            if passes:
+                train = prep.splits["train"]
+                train.base_logits = np.stack(
+                    [dropout_logits(self.base, train, batch_size, device) for _ in range(passes)],
+                    axis=1,
+                )  # (N, passes, relations)
 
     def wants_word_vectors(self, params: Params) -> bool:
         return self.base is None
@@ -113,9 +123,12 @@ class TeacherRecipe(ModelRecipe):
             metrics["gamma_v_mean"] = float(model.gamma.gamma_v.detach().mean())
         device = next(model.parameters()).device
         train = prep.splits["train"]
+        if train.base_logits is not None and train.base_logits.ndim == 3:
+            train.base_logits = None  # soft labels from the base in eval mode
         logits = predict_logits(model, train, params.train.batch_size * 2, device)
         write_soft_labels(self.soft_labels_path, train, prep.vocab, logits)
         return {
+            "types": self.typer,
             "teacher": {
                 "config": asdict(params.teacher),
                 "gamma": params.gamma,
@@ -123,6 +136,21 @@ class TeacherRecipe(ModelRecipe):
                 "pattern_table": self.table.to_dict(),
             }
         }
+
+
+def dropout_logits(model: nn.Module, data: Encoded, batch_size: int, device) -> np.ndarray:
+    """One pass of a frozen model over ``data`` in train mode (dropout on, no word dropout):
+    the noisy logits the reference's teacher trains γ over."""
+    out = np.zeros((len(data), model.classifier.out.out_features), dtype=np.float32)
+    model.train()
+    try:
+        with torch.no_grad():
+            for batch in iterate(data, batch_size):
+                logits = model(batch.to(device)).logits
+                out[batch.index.numpy()] = logits.float().cpu().numpy()
+    finally:
+        model.eval()
+    return out
 
 
 def run_teacher(
@@ -137,7 +165,30 @@ def run_teacher(
 ) -> tuple[dict, list[dict]]:
     """Train a teacher (γ = params.gamma), write its model and the soft labels of train."""
     recipe = TeacherRecipe(graph_path, baseline_path, soft_labels_path)
+    recipe.typer = read_typer(parsed_dir, params.types.source)
     return run_recipe(params, recipe, parsed_dir, model_path, progress, embeddings_dir)
+
+
+def read_typer(typed_dir: Path | str, source: str) -> dict:
+    """The types stage's typer state beside the typed splits, checked against types.source;
+    splits without one (the parse stage's own) carry the ner types."""
+    path = Path(typed_dir) / TYPER_FILE
+    if not path.exists():
+        if source != "ner":
+            raise InputError(
+                f"types.source is {source!r}, but these splits were not typed by the types "
+                "stage (no typer.json); run `dvc repro types` and pass data/types",
+                typed_dir,
+            )
+        return {"source": "ner"}
+    typer = json.loads(path.read_text(encoding="utf-8"))
+    if typer.get("source") != source:
+        raise InputError(
+            f"the splits were typed with {typer.get('source')!r}, but types.source is "
+            f"{source!r}; rerun the types stage",
+            path,
+        )
+    return typer
 
 
 def write_soft_labels(

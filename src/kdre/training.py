@@ -147,6 +147,12 @@ def train_model(
     rng = np.random.default_rng(seed)
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        # Nothing trains (a frozen teacher without a trained type term, e.g. the
+        # self-distillation control): the model as it is, scored on dev, no epochs.
+        score = evaluate(predict_logits(model, dev, cfg.batch_size * 2, device)["final"])
+        state = copy.deepcopy(model.state_dict())
+        return TrainResult(0, score, [], 0.0, 0.0, state)
     optimizer = opt.make_optimizer(params)
     autocast = opt.amp and device.type == "cuda"
     history: list[dict] = []

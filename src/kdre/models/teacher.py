@@ -67,11 +67,15 @@ class Teacher(Baseline):
 
     def forward(self, batch: Batch) -> ModelOutput:
         """h_tea = F(h_base) + γ ⊙ G(p). A batch that carries its frozen base's F(h_base)
-        (``base_logits``, cached once by the teacher stage) skips the encoder: a frozen base
-        gives the same logits every epoch, so only γ needs computing."""
+        (``base_logits``, cached once by the teacher stage) skips the encoder: eval-mode logits
+        (B, relations), or several train-mode (dropout) passes (B, passes, relations) of which
+        each example takes one at random, as a base run in train mode would give."""
         h_sent = None
         if batch.base_logits is not None:
             local = batch.base_logits
+            if local.dim() == 3:  # (B, passes, relations): one dropout pass per example
+                pick = torch.randint(local.size(1), (local.size(0),), device=local.device)
+                local = local[torch.arange(local.size(0), device=local.device), pick]
         else:
             enc = self.encoder(batch)
             local, h_sent = self.classifier(enc.h_base), enc.h_sent
