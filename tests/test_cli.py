@@ -124,13 +124,19 @@ def test_dvc_repro_smoke(tmp_path):
     assert graph["patterns"] >= 1
     embed = json.loads((work / "metrics/embed.json").read_text())
     assert embed["source"] == params["embeddings"]["source"]
-    for name in ("baseline", "teacher", "student"):
+    types = json.loads((work / "metrics/types.json").read_text())
+    assert types["source"] == "wordnet" and types["train"]["untyped_share"] < 0.2
+    assert (work / "data/types/typer.json").exists()
+    # the default teacher is Teacher-R: its scores read the gold label and are kept apart
+    teacher = json.loads((work / "metrics/teacher.json").read_text())
+    assert "test" not in teacher and 0.0 <= teacher["test_leaky"]["f1"] <= 100.0
+    for name in ("baseline", "student"):
         metrics = json.loads((work / f"metrics/{name}.json").read_text())
         assert 0.0 <= metrics["test"]["f1"] <= 100.0 and metrics["epochs_run"] == 2
     evaluation = json.loads((work / "metrics/evaluate.json").read_text())
     for key in (
         "baseline.test.f1",
-        "teacher.test.f1",
+        "teacher.test_leaky.f1",
         "student.test.recall",
         "student_vs_baseline.p_value",
     ):

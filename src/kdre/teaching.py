@@ -23,7 +23,7 @@ from kdre.graph import PatternTable
 from kdre.models.baseline import Baseline
 from kdre.models.teacher import Teacher
 from kdre.runs import ModelRecipe, Prepared, run_recipe
-from kdre.training import predict_logits, resolve_device
+from kdre.training import Optimization, predict_logits, reference_sgd, resolve_device
 from kdre.vocab import Vocab
 
 
@@ -83,12 +83,24 @@ class TeacherRecipe(ModelRecipe):
             for data in prep.splits.values():
                 data.base_logits = predict_logits(self.base, data, batch_size, device)["final"]
             passes = params.teacher.base_dropout_passes
-            if passes:
+            trains = params.gamma != "scalar" and params.teacher.type_constraints
+            if passes and trains:  # nothing trains otherwise: no noisy logits needed
                 train = prep.splits["train"]
                 train.base_logits = np.stack(
                     [dropout_logits(self.base, train, batch_size, device) for _ in range(passes)],
                     axis=1,
                 )  # (N, passes, relations)
+
+    def optimization(self, params: Params) -> Optimization:
+        """Over a frozen base only γ trains: Adam at teacher.gamma_lr, constant (see
+        TeacherConfig.gamma_lr); otherwise the C-GCN schedule of train.*."""
+        if self.base_mode != "frozen" or not params.teacher.gamma_lr:
+            return reference_sgd(params.train)
+        lr = params.teacher.gamma_lr
+        return Optimization(
+            make_optimizer=lambda ps: torch.optim.Adam(ps, lr=lr),
+            max_grad_norm=params.train.max_grad_norm,
+        )
 
     def wants_word_vectors(self, params: Params) -> bool:
         return self.base is None

@@ -64,6 +64,8 @@ class Teacher(Baseline):
         super().__init__(cfg, n_words, n_pos, n_ner, n_labels, pooling_l2_weight, word_vectors)
         self.teacher_cfg = teacher
         self.gamma = Gamma(gamma, n_labels, na_id, gamma_scalar)
+        if not teacher.type_constraints:  # −TC: γ ⊙ G(p) is dropped, so γ is not trained
+            self.gamma.requires_grad_(False)
 
     def forward(self, batch: Batch) -> ModelOutput:
         """h_tea = F(h_base) + γ ⊙ G(p). A batch that carries its frozen base's F(h_base)
