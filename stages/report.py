@@ -36,7 +36,17 @@ from kdre.report import (
 from stages.common import write_text
 
 METRIC_FILES = ("baseline", "teacher", "student", "evaluate")
-RUN_FILES = ("dvc.lock", "params.yaml", *(f"metrics/{stem}.json" for stem in METRIC_FILES))
+# Each run's test predictions (official "id<TAB>label" files) travel with its metrics, so that a
+# paired bootstrap between any two archived runs (Student-R vs a control) can be computed later.
+PREDICTION_FILES = tuple(
+    f"predictions/{stem}_test.txt" for stem in ("baseline", "teacher", "student")
+)
+RUN_FILES = (
+    "dvc.lock",
+    "params.yaml",
+    *(f"metrics/{stem}.json" for stem in (*METRIC_FILES, "types")),
+    *PREDICTION_FILES,
+)
 ARCHIVE = Path("reports/runs")
 ArchiveOption = Annotated[
     Path, typer.Option(help="Run archive: one folder per experiment, committed to git.")
