@@ -19,13 +19,16 @@ from typing import Annotated
 import typer
 import yaml
 
-from kdre.config import Params
+from kdre.config import Params, load_params
+from kdre.datasets import dataset_spec
+from kdre.datasets.base import DatasetSpec
 from kdre.errors import InputError
 from kdre.report import (
     Run,
     by_vectors,
     by_version,
     collect,
+    control_comparisons,
     fresh_stages,
     lock_params,
     markdown,
@@ -33,6 +36,7 @@ from kdre.report import (
     summarise,
     vectors_label,
 )
+from kdre.schema import read_split
 from stages.common import write_text
 
 METRIC_FILES = ("baseline", "teacher", "student", "evaluate")
@@ -58,8 +62,12 @@ NOTES = """## Where this setup differs from the paper
   README); a user with GloVe 840B sets `embeddings.source: file` and `embeddings.path`.
 - Parser: spaCy `en_core_web_sm` 3.8 instead of Stanford CoreNLP, for tokens, POS, NER and the
   dependency tree.
-- Entity types on SemEval come from spaCy NER over the marked nominals; most are `O`, so the
-  pattern graph is close to a constant prior there (see metrics/graph.json).
+- Entity types (`types.source`): the paper takes them from an NER tagger, which types 97 % of
+  SemEval's nominals `O` (the pattern graph is then close to a constant prior). kdre's default
+  types each nominal by its WordNet 3.0 noun supersense; rows marked "[ner types]" use spaCy's
+  NER types instead (the no-knowledge control).
+- Teacher-R trains Γ with Adam over cached dropout passes of its frozen C-GCN
+  (`teacher.gamma_lr`, `teacher.base_dropout_passes`); see the README, "Model notes".
 - The paper reports one run per model; each row here is a mean over seeds (sample std).
 - The matrix runs at 1 torch thread per job (two jobs on 2 cores); the default `dvc repro` at 2.
   The thread count reorders float sums, so a seed's numbers differ between the two (C-GCN
@@ -93,6 +101,11 @@ def _run_at(name: str, rev: str | None, root: Path = Path(".")) -> Run | str | N
             return file.read_text(encoding="utf-8") if file.exists() else None
         return _show(rev, path)
 
+    predictions = {}
+    for path in PREDICTION_FILES:
+        text = read(path)
+        if text:
+            predictions[Path(path).name.removesuffix("_test.txt")] = text
     lock_text = read("dvc.lock")
     lock = (yaml.safe_load(lock_text) or {}) if lock_text else None
     # Only the metrics of stages that ran with the recorded outputs (see fresh_stages); a run
@@ -109,9 +122,11 @@ def _run_at(name: str, rev: str | None, root: Path = Path(".")) -> Run | str | N
         ran, conflicts = lock_params(lock, tuple(metrics))
         if conflicts:
             return f"{name} (stale: its stages ran with different {', '.join(conflicts)})"
-        return Run(name, ran, metrics)
+        return Run(name, ran, metrics, predictions)
     params_text = read("params.yaml")
-    return None if params_text is None else Run(name, yaml.safe_load(params_text), metrics)
+    if params_text is None:
+        return None
+    return Run(name, yaml.safe_load(params_text), metrics, predictions)
 
 
 def experiment_refs() -> list[tuple[str, str]]:
@@ -176,6 +191,20 @@ def find_runs(archive: Path, workspace: bool, save: bool) -> list[Run | str]:
     return [r for r in found if r is not None]
 
 
+CONTROL_SAMPLES = 1000
+
+
+def test_gold(cfg) -> tuple[DatasetSpec | None, dict[str, str] | None]:
+    """The test split's gold labels from the workspace's parsed data, for the controls'
+    bootstrap; (None, None) when this clone has not parsed it (the Δ are shown without p)."""
+    path = Path("data/parsed/test.parquet")
+    if not path.exists():
+        return None, None
+    frame = read_split(path, validate=False)
+    spec = dataset_spec(cfg.dataset.name, path.parent)
+    return spec, dict(zip(frame["id"].astype(str), frame["relation"].astype(str), strict=True))
+
+
 def report(
     params: Annotated[Path, typer.Option(help="The setup to report: runs must match it.")] = Path(
         "params.yaml"
@@ -215,7 +244,19 @@ def report(
     every, _ = collect(runs, reference, defaults, any_version=True)
     own = every[every["vectors"] == own_vectors] if not every.empty else every
     versions = by_version(own) if not own.empty else None
-    text = markdown(summary, rows, skipped, NOTES, by_vectors(rows), own_vectors, versions)
+    spec, gold = test_gold(load_params(params))
+    controls = control_comparisons(runs, reference, defaults, gold, spec, CONTROL_SAMPLES)
+    text = markdown(
+        summary,
+        rows,
+        skipped,
+        NOTES,
+        by_vectors(rows),
+        own_vectors,
+        versions,
+        controls,
+        CONTROL_SAMPLES,
+    )
     for path in (out, csv, figure):
         path.parent.mkdir(parents=True, exist_ok=True)
     write_text(out, text)

@@ -327,3 +327,67 @@ def test_stages_downstream_of_a_rerun_stage_are_stale():
     assert fresh_stages(lock) == {"baseline"}
     lock["stages"]["teacher"]["deps"][0]["md5"] = "b2"
     assert fresh_stages(lock) == {"baseline", "teacher", "student", "evaluate"}
+
+
+def test_student_r_is_compared_with_both_controls_on_their_predictions():
+    """The Knowledge controls: per seed, Student-R minus the self-distillation (−TC) and the
+    no-knowledge (ner types) students, with a paired bootstrap on archived predictions."""
+    from kdre.datasets.semeval import SPEC
+    from kdre.report import control_comparisons
+
+    gold = {str(i): ("Cause-Effect(e1,e2)" if i % 2 else "Other") for i in range(200)}
+
+    def preds(wrong_every: int) -> dict[str, str]:
+        out = {i: (g if int(i) % wrong_every else "Other") for i, g in gold.items()}
+        return {"student": "".join(f"{i}\t{p}\n" for i, p in out.items())}
+
+    relation = params(gamma="relation")
+    ref = {**relation, "types": {"source": "wordnet"}}
+    runs = [
+        Run("r", {**ref, "seed": 1}, metrics(70, 90, 80), preds(9)),
+        Run(
+            "tc",
+            {
+                **params(gamma="relation", teacher__type_constraints=False),
+                "seed": 1,
+                "types": {"source": "wordnet"},
+            },
+            metrics(70, 70, 75),
+            preds(3),
+        ),
+        Run(
+            "ner",
+            {**relation, "seed": 1, "types": {"source": "ner"}},
+            metrics(70, 90, 79.5),
+            preds(8),
+        ),
+        Run(
+            "tsd-off",
+            {
+                **params(gamma="relation", teacher__tsd=False),
+                "seed": 1,
+                "types": {"source": "wordnet"},
+            },
+            metrics(70, 90, 60),
+        ),  # no control
+    ]
+    defaults = asdict(Params())
+    table = control_comparisons(runs, ref, defaults, gold, SPEC, samples=200)
+    assert len(table) == 2
+    by = table.set_index("control")
+    tc = by.loc[[c for c in by.index if c.startswith("self-distillation")][0]]
+    ner = by.loc[[c for c in by.index if c.startswith("no knowledge")][0]]
+    assert tc.delta_f1 == pytest.approx(5.0) and ner.delta_f1 == pytest.approx(0.5)
+    assert tc.p_value < 0.05  # a third of the positives lost vs a ninth
+    assert ner.p_value > tc.p_value
+    text = markdown(
+        summarise(collect(runs, ref, defaults)[0]),
+        collect(runs, ref, defaults)[0],
+        [],
+        "",
+        controls=table,
+        control_samples=200,
+    )
+    assert "Knowledge: Student-R against its controls" in text and "s1: +5.00" in text
+    # without gold at hand the Δ stay, the p-values go
+    assert control_comparisons(runs, ref, defaults, None, SPEC)["p_value"].isna().all()

@@ -9,7 +9,7 @@ noise between seeds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -62,6 +62,8 @@ class Run:
     name: str
     params: dict
     metrics: dict[str, dict]
+    # model stem → its test predictions ("id<TAB>label" lines), where the run kept them
+    predictions: dict[str, str] = field(default_factory=dict)
 
 
 def flatten(tree: dict, prefix: str = "") -> dict:
@@ -283,6 +285,100 @@ def collect(
     return frame.sort_values(order).reset_index(drop=True), skipped
 
 
+# The Knowledge issue's controls of Student-R, each the same student recipe over another teacher:
+# name → the params (flattened) that make a run that control, beside gamma=relation.
+CONTROLS = {
+    "self-distillation (−TC: no type term, same frozen base)": {"teacher.type_constraints": False},
+    "no knowledge (Teacher-R over the ner types)": {"types.source": "ner"},
+}
+_STUDENT_SWITCHES = ("teacher.tsd", "student.hint", "student.maa", "student.kd")
+
+
+def _role(run: Run, defaults: dict) -> str | None:
+    """ "student-r" for the full Student-R of the reference types, a CONTROLS name, or None."""
+    flat = {**flatten(defaults), **flatten(run.params)}
+    if flat.get("gamma") != "relation" or not all(flat.get(k) for k in _STUDENT_SWITCHES):
+        return None
+    own_types = flatten(defaults).get("types.source")
+    if flat.get("teacher.type_constraints") and flat.get("types.source") == own_types:
+        return "student-r"
+    for name, wanted in CONTROLS.items():
+        extra = {"teacher.type_constraints": True, "types.source": own_types, **wanted}
+        if all(flat.get(k) == v for k, v in extra.items()):
+            return name
+    return None
+
+
+def read_predictions(text: str) -> dict[str, str]:
+    return dict(line.split("\t", 1) for line in text.splitlines() if "\t" in line)
+
+
+def control_comparisons(
+    runs: list[Run],
+    reference: dict,
+    defaults: dict,
+    gold: dict[str, str] | None,
+    spec,
+    samples: int = 1000,
+) -> pd.DataFrame:
+    """Per control and seed: Student-R's test F1 minus the control student's, and the paired
+    bootstrap p-value of "Student-R is better" on their archived test predictions (None where
+    a run kept none or no gold is at hand). Runs of another setup are ignored; the first run
+    of a (role, seed) counts, as in :func:`collect`."""
+    from kdre.significance import paired_bootstrap
+
+    by_role: dict[tuple[str, int], Run] = {}
+    for run in runs:
+        if "student" not in run.metrics or not same_setup(run, reference, defaults):
+            continue
+        role = _role(run, defaults)
+        seed = flatten(run.params).get("seed")
+        if role is not None:
+            by_role.setdefault((role, seed), run)
+    rows = []
+    for (role, seed), control in sorted(by_role.items(), key=lambda kv: str(kv[0])):
+        student = by_role.get(("student-r", seed))
+        if role == "student-r" or student is None:
+            continue
+        delta = student.metrics["student"]["test"]["f1"] - control.metrics["student"]["test"]["f1"]
+        row = {"control": role, "seed": seed, "delta_f1": delta, "p_value": None}
+        a, b = student.predictions.get("student"), control.predictions.get("student")
+        if gold and a and b:
+            pa, pb = read_predictions(a), read_predictions(b)
+            ids = sorted(gold)
+            if all(i in pa and i in pb for i in ids):
+                test = paired_bootstrap(
+                    spec,
+                    [gold[i] for i in ids],
+                    [pa[i] for i in ids],
+                    [pb[i] for i in ids],
+                    samples,
+                    seed=int(seed),
+                )
+                row["p_value"] = test["p_value"]
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["control", "seed", "delta_f1", "p_value"])
+
+
+def _controls_table(controls: pd.DataFrame, samples: int) -> list[str]:
+    lines = [
+        "## Knowledge: Student-R against its controls (same student recipe, same seeds)",
+        "",
+        "Δ = Student-R's test F1 minus the control student's; p = paired bootstrap "
+        f'({samples} resamples) of "Student-R is better" on the two runs\' test predictions.',
+        "",
+        "| control | seeds | Δ test F1 mean | per seed: Δ (p) |",
+        "|---|---|---|---|",
+    ]
+    for name, group in controls.groupby("control", sort=False):
+        per_seed = ", ".join(
+            f"s{r.seed}: {r.delta_f1:+.2f} ({_fmt_p(r.p_value, samples)})"
+            for r in group.itertuples()
+        )
+        lines.append(f"| {name} | {len(group)} | {group['delta_f1'].mean():+.2f} | {per_seed} |")
+    return lines
+
+
 def _stats(rows: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
     """Per group: seeds, mean dev and test F1, sample std (n − 1) of test F1, mean training
     minutes and, where there are p-values, the worst seed's."""
@@ -426,6 +522,8 @@ def markdown(
     vectors: pd.DataFrame | None = None,
     reference_vectors: str = "",
     versions: pd.DataFrame | None = None,
+    controls: pd.DataFrame | None = None,
+    control_samples: int = 1000,
 ) -> str:
     """The report: main table (the reference word vectors), ablations (with the paper's TACRED
     deltas), the word-vector sources side by side when more than one ran, per-seed rows."""
@@ -462,6 +560,8 @@ def markdown(
                 f"| {model} | {r.n} | {_fmt(r.test_f1_mean)} ± {_fmt(r.test_f1_std)} | "
                 f"{_fmt(delta, '+.2f')} | {_fmt(paper, '+.1f')} |"
             )
+    if controls is not None and not controls.empty:
+        lines += ["", *_controls_table(controls, control_samples)]
     if vectors is not None and vectors.index.get_level_values("vectors").nunique() > 1:
         lines += [
             "",
