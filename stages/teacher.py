@@ -42,11 +42,14 @@ def teacher(
 
     Reads params: `gamma` (scalar: fixed γ_s = `gamma_scalar`; vector: trained γ_v; relation:
     γ_r = Γ[gold label], trained), `gamma_scalar`, `graph.na_prob` (C), `teacher` (tsd, tsd_k,
-    type_constraints, base: auto | scratch | frozen | finetune — auto freezes the trained baseline
-    for gamma=relation, as the reference recipe does, and trains from scratch otherwise), plus
-    `seed`, `dataset`, `embeddings`, `model`, `train` as the baseline.
+    type_constraints, base: auto | scratch | frozen | finetune — auto freezes the trained
+    baseline; base_dropout_passes, gamma_lr: how γ trains over a frozen base), `types.source`
+    (checked against the typed splits' typer.json, which the model file keeps), plus `seed`,
+    `dataset`, `embeddings`, `model`, `train` as the baseline.
 
     Loss: L_T = L_GT + L_TSD (TSD on the softmax output, K = teacher.tsd_k, 1/(K-1) form).
+    A frozen base with nothing to train (gamma scalar, or type_constraints false: the
+    self-distillation control) runs no epochs: the teacher is the base (+ γ_s G(p)).
     Writes MODEL (with its config, vocab and G(p) table), SOFT_LABELS (final, local and global
     logits per training example, keyed by id), METRICS and HISTORY. With gamma=relation the
     dev/test scores use the gold label: they are stored as dev_leaky/test_leaky, never results.

@@ -59,19 +59,27 @@ def tiny_params(**overrides):
     """A tiny model and a short schedule, for logic tests."""
     import dataclasses
 
-    from kdre.config import EmbeddingsConfig, ModelConfig, Params, TrainConfig, TypesConfig
+    from kdre.config import (
+        EmbeddingsConfig,
+        ModelConfig,
+        Params,
+        TeacherConfig,
+        TrainConfig,
+        TypesConfig,
+    )
 
     model = ModelConfig(
         emb_dim=16, pos_dim=4, ner_dim=4, rnn_hidden=8, hidden_dim=8, entity_masking=True
     )
     train = TrainConfig(epochs=2, batch_size=8, threads=1, device="cpu")
     embeddings = EmbeddingsConfig(source="random", extend_vocab=False)
-    # γ_s and the parse stage's types: the teacher trains from scratch on the parsed splits
+    # γ_s, the parse stage's types and a teacher from scratch: it needs no trained baseline
     params = Params(
         model=model,
         train=train,
         embeddings=embeddings,
         gamma="scalar",
         types=TypesConfig(source="ner"),
+        teacher=TeacherConfig(base="scratch"),
     )
     return dataclasses.replace(params, **overrides)

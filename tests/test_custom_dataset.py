@@ -89,6 +89,7 @@ def test_the_whole_pipeline_runs_on_a_custom_corpus(tmp_path):
     write_corpus(work / "data/raw/custom")
     params = yaml.safe_load((work / "params.yaml").read_text())
     params["dataset"].update(name="custom", na_label="none")
+    params["types"]["source"] = "ner"  # the corpus's given types
     params["model"].update(emb_dim=60, pos_dim=4, ner_dim=4, rnn_hidden=8, hidden_dim=8)
     params["train"].update(epochs=2, batch_size=8, threads=1, device="cpu")
     params["evaluate"]["bootstrap_samples"] = 100

@@ -21,9 +21,9 @@ def test_finished_cells_are_skipped_and_other_setups_do_not_count():
 
 def test_overrides_are_read_as_yaml_and_an_unfinished_student_covers_nothing():
     no_tc = CELLS["no-tc"]
-    run = Run("r", params(gamma="relation", teacher__type_constraints=False), metrics(1, 2, 3))
-    assert not covers(run, no_tc, 1)  # teacher.base is still "auto"
-    run.params["teacher"]["base"] = "scratch"
+    run = Run("r", params(gamma="relation", teacher__type_constraints=True), metrics(1, 2, 3))
+    assert not covers(run, no_tc, 1)  # "false" is read as YAML: False, not the string
+    run.params["teacher"]["type_constraints"] = False
     assert covers(run, no_tc, 1) and not covers(run, no_tc, 2)
     partial = {k: v for k, v in metrics(1, 2, 3).items() if k != "student"}
     assert not covers(Run("p", run.params, partial), no_tc, 1)

@@ -179,6 +179,7 @@ def test_teacher_relation_writes_leaky_keys_and_soft_labels(tiny_parsed, tmp_pat
     from stages.graph import graph as graph_stage  # noqa: F401  (stage module imports cleanly)
 
     params = tiny_params(gamma="relation")
+    params = dataclasses.replace(params, teacher=dataclasses.replace(params.teacher, base="auto"))
     run_baseline(params, tiny_parsed, tmp_path / "base.pt", progress=False)
     g = build_graph(read_split(tiny_parsed / "train.parquet"), "Other")
     g.to_parquet(tmp_path / "graph.parquet")

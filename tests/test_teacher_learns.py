@@ -31,7 +31,9 @@ def teacher_run(params, tiny_parsed, out, name, **teacher):
     from kdre.teaching import run_teacher
 
     params = dataclasses.replace(
-        params, gamma="relation", teacher=dataclasses.replace(params.teacher, **teacher)
+        params,
+        gamma="relation",
+        teacher=dataclasses.replace(params.teacher, **{"base": "frozen", **teacher}),
     )
     return run_teacher(
         params,

@@ -50,7 +50,7 @@ class TeacherRecipe(ModelRecipe):
     def load(self, params: Params) -> Vocab | None:
         self.name = f"teacher-{params.gamma}"
         self.leaky = params.gamma == "relation" and params.teacher.type_constraints
-        self.base_mode = params.teacher.resolved_base(params.gamma)
+        self.base_mode = params.teacher.resolved_base()
         if self.base_mode == "scratch":
             return None
         base, vocab, payload = load_model(self.baseline_path)
