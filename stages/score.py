@@ -30,18 +30,69 @@ def _report(score: scoring.Score, as_json: bool, last_line: str) -> None:
 
 @app.command("semeval")
 def semeval_cmd(
-    pred: Annotated[Path, typer.Argument(help="Predictions: `<id><TAB><label>` lines.")],
+    pred: Annotated[
+        Path,
+        typer.Argument(
+            help="Predictions: `<id><TAB><label>` lines; directed labels (19-way), or undirected "
+            "ones (`Cause-Effect`, a 10-way classifier) for the figures that need no direction."
+        ),
+    ],
     key: Annotated[Path, typer.Argument(help="Key: same format, or TEST_FILE_FULL.TXT itself.")],
     as_json: JsonFlag = False,
 ) -> None:
-    """SemEval-2010 Task 8: macro-F1 over the 9 relations, direction counted, Other excluded.
+    """SemEval-2010 Task 8: every figure of semeval2010_task8_scorer-v1.2.pl, and the lineage's.
 
-    Equals the last line of semeval2010_task8_scorer-v1.2.pl. Ids missing from PRED count as
-    unanswered; an id not in KEY, a repeated id or an unknown label is an error.
+    Printed, each under its name: the Perl scorer's three evaluations — (2*9+1)-way with
+    direction, (9+1)-way ignoring direction, (9+1)-way with direction (the OFFICIAL one) — each
+    with P/R/F1 per relation, micro and macro P/R/F1 (Other excluded), coverage and accuracies;
+    then the LINEAGE figure of the C-GCN/AGGCN papers (directions merged, P averaged over the
+    relations predicted, R over those in the key, F1 = 2PR/(P+R)). The last line is the official
+    macro-F1, as the Perl scorer's. Ids missing from PRED count as unanswered; an id not in
+    KEY, a repeated id or an unknown label is an error. `--json`: the official figure's keys
+    (precision, recall, f1, per_relation, coverage, total) plus `official`, `directed_19way`,
+    `undirected` and `lineage`. A 10-way (undirected) PRED has only `undirected` and `lineage`.
     """
-    answers = scoring.read_answer_file(pred, scoring.semeval.LABELS)
-    score = scoring.semeval_score(answers, scoring.read_semeval_key(key), str(pred))
-    _report(score, as_json, scoring.official_line(score))
+    answers = scoring.read_answer_file(pred, (*scoring.semeval.LABELS, *scoring.UNDIRECTED))
+    gold = scoring.read_semeval_key(key)
+    figures = scoring.semeval_figures(answers, gold)
+    directed = "unavailable" not in figures["official"]
+    if as_json:
+        data = scoring.semeval_score(answers, gold, str(pred)).to_dict() if directed else {}
+        typer.echo(json.dumps({**data, **figures}, indent=2))
+        return
+    for name, title in scoring.EVALUATIONS.items():
+        typer.echo(f"== {title} ==")
+        figure = figures[name]
+        if "unavailable" in figure:
+            typer.echo(f"   not computed: {figure['unavailable']}\n")
+            continue
+        for rel, s in figure["per_relation"].items():
+            typer.echo(
+                f"{rel:>25} : P = {s['precision']:6.2f}%  R = {s['recall']:6.2f}%  "
+                f"F1 = {s['f1']:6.2f}%"
+            )
+        typer.echo(
+            f"coverage {figure['coverage']:.2f}%, accuracy {figure['accuracy']:.2f}% "
+            f"(skipped as wrong {figure['accuracy_skipped_wrong']:.2f}%, as Other "
+            f"{figure['accuracy_skipped_other']:.2f}%)"
+        )
+        for avg in ("micro", "macro"):
+            a = figure[avg]
+            typer.echo(
+                f"{avg}-averaged (Other excluded): P = {a['precision']:6.2f}%  "
+                f"R = {a['recall']:6.2f}%  F1 = {a['f1']:6.2f}%"
+            )
+        typer.echo("")
+    lin = figures["lineage"]
+    typer.echo(
+        "== lineage (C-GCN/AGGCN: directions merged, P over predicted relations, R over key "
+        "relations, F1 = 2PR/(P+R); not the official metric) =="
+    )
+    typer.echo(f"P = {lin['precision']:6.2f}%  R = {lin['recall']:6.2f}%  F1 = {lin['f1']:6.2f}%")
+    if directed:
+        typer.echo(scoring.official_line(scoring.semeval_score(answers, gold, str(pred))))
+    else:
+        typer.echo("<<< no official score: the predictions carry no direction (10-way labels) >>>")
 
 
 @app.command("tacred")

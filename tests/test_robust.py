@@ -36,7 +36,7 @@ def test_per_relation_table_when_models_predict_different_relations():
     def result(name: str, pred: list[str]) -> Predictions:
         ids = [str(i) for i in range(len(gold))]
         score = tacred_score(dict(zip(ids, pred, strict=True)), dict(zip(ids, gold, strict=True)))
-        return Predictions(name, ids, gold, pred, score, False)
+        return Predictions(name, ids, gold, pred, score, False, "tacred")
 
     results = {
         "baseline": result("baseline", ["no_relation", "org:founded", "no_relation"]),

@@ -26,6 +26,7 @@ class Predictions:
     pred: list[str]
     score: scoring.Score
     leaky: bool  # the model saw the gold label (Teacher-R): never a result
+    spec_scorer: str  # the dataset's scorer (DatasetSpec.scorer): which figures exist
 
 
 def predict_file(
@@ -63,7 +64,7 @@ def predict_file(
     score = scoring.score_with(
         spec, dict(zip(data.ids, pred, strict=True)), dict(zip(data.ids, gold, strict=True))
     )
-    return Predictions(name, data.ids, gold, pred, score, leaky)
+    return Predictions(name, data.ids, gold, pred, score, leaky, spec.scorer)
 
 
 def flat_metrics(result: Predictions, split: str = "test") -> dict[str, float]:
@@ -76,6 +77,29 @@ def flat_metrics(result: Predictions, split: str = "test") -> dict[str, float]:
     }
     for rel, s in result.score.per_relation.items():
         out[f"{key}.f1_per_relation.{rel}"] = round(s.f1, 4)
+    out.update(other_figures(result, key))
+    return out
+
+
+def other_figures(result: Predictions, key: str) -> dict[str, float]:
+    """On SemEval, every other figure of the Perl scorer and the lineage's, each named by its
+    protocol (``<model>.test.undirected.macro_f1``, ``….lineage.f1``…) so that `dvc metrics
+    diff` shows them beside the official one; nothing on TACRED, whose scorer has one figure."""
+    if result.spec_scorer != "semeval":
+        return {}
+    pred = dict(zip(result.ids, result.pred, strict=True))
+    gold = dict(zip(result.ids, result.gold, strict=True))
+    out: dict[str, float] = {}
+    for name, figure in scoring.semeval_figures(pred, gold).items():
+        if "unavailable" in figure:
+            continue
+        if name == "lineage":
+            for part in ("precision", "recall", "f1"):
+                out[f"{key}.lineage.{part}"] = round(figure[part], 4)
+            continue
+        for avg in ("micro", "macro"):
+            for part in ("precision", "recall", "f1"):
+                out[f"{key}.{name}.{avg}_{part}"] = round(figure[avg][part], 4)
     return out
 
 

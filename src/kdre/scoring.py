@@ -121,6 +121,160 @@ def semeval_score(
     return Score(macro_p / n, macro_r / n, macro_f1 / n, per, len(pred), len(key))
 
 
+# ---------------------------------------------------------------------------------------------
+# Every figure of the Perl scorer, and the C-GCN/AGGCN lineage's figure (Comparable issue)
+
+# The Perl scorer's three evaluations, by the names kdre gives them.
+EVALUATIONS = {
+    "directed_19way": "(2*9+1)-way evaluation using directionality",
+    "undirected": "(9+1)-way evaluation ignoring directionality",
+    "official": "(9+1)-way evaluation taking directionality into account (official)",
+}
+
+
+@dataclass(frozen=True)
+class Averages:
+    precision: float
+    recall: float
+    f1: float
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One of the Perl scorer's three evaluations, every figure it prints but the confusion
+    matrix: per relation of the key (Other apart), micro and macro P/R/F1 without Other,
+    coverage and its three accuracies. Percentages."""
+
+    name: str
+    per_relation: dict[str, RelationScore]
+    micro: Averages
+    macro: Averages
+    coverage: float
+    accuracy: float  # over the answered examples
+    accuracy_skipped_wrong: float
+    accuracy_skipped_other: float
+
+
+# The 9 relations without direction: the labels of a 10-way (lineage) classifier, with Other.
+UNDIRECTED = tuple(sorted({label.split("(", 1)[0] for label in semeval.LABELS} - {"Other"}))
+
+
+def _is_directed(label: str) -> bool:
+    return label.endswith(("(e1,e2)", "(e2,e1)"))
+
+
+def perl_evaluation(pred: Mapping[str, str], key: Mapping[str, str], name: str) -> Evaluation:
+    """The Perl scorer's evaluation ``name`` (one of EVALUATIONS), operation by operation.
+
+    Relations are those of the key, in the scorer's order; a label proposed but absent from the
+    key enters no average (the scorer only warns). In the official evaluation a proposal with
+    the right relation and the wrong direction counts against that relation's precision (the
+    scorer's xDIRx column) and is never correct."""
+    if name not in EVALUATIONS:
+        raise ValueError(f"unknown evaluation {name!r}")
+    unexpected = [rid for rid in pred if rid not in key]
+    if unexpected:
+        raise InputError(
+            f"contains id {unexpected[0]} which is not in the answer key", "predictions"
+        )
+    fold = (lambda x: x) if name == "directed_19way" else _undirected
+    answers = Counter(fold(label) for label in key.values())
+    proposed: Counter[str] = Counter()
+    correct: Counter[str] = Counter()
+    wrong_dir: Counter[str] = Counter()
+    answered_other = 0
+    for rid, label in pred.items():
+        guess, gold = fold(label), fold(key[rid])
+        answered_other += gold == semeval.NA_LABEL
+        if name == "official" and guess == gold and label != key[rid]:
+            wrong_dir[gold] += 1
+            continue
+        proposed[guess] += 1
+        correct[gold] += guess == gold
+    per: dict[str, RelationScore] = {}
+    sums = [0.0, 0.0, 0.0]
+    micro_correct = micro_proposed = micro_answer = 0
+    relations = sorted(r for r in answers if r != semeval.NA_LABEL)
+    for rel in relations:
+        denominator = proposed[rel] + wrong_dir[rel]
+        p = 0.0 if proposed[rel] == 0 else 100.0 * correct[rel] / denominator
+        r = 100.0 * correct[rel] / answers[rel]
+        f1 = 0.0 if p + r == 0 else 2 * p * r / (p + r)
+        per[rel] = RelationScore(p, r, f1, answers[rel])
+        sums = [sums[0] + p, sums[1] + r, sums[2] + f1]
+        micro_correct += correct[rel]
+        micro_proposed += denominator
+        micro_answer += answers[rel]
+    if not relations:
+        raise InputError("the answer key holds no relation other than Other", "answer key")
+    mp = 100.0 * micro_correct / micro_proposed if micro_proposed else 0.0
+    mr = 100.0 * micro_correct / micro_answer if micro_answer else 0.0
+    mf = 2 * mp * mr / (mp + mr) if mp + mr else 0.0
+    n = len(relations)
+    right = sum(correct[a] for a in answers)
+    other_skipped = answers[semeval.NA_LABEL] - answered_other
+    total = len(key)
+    return Evaluation(
+        name,
+        per,
+        Averages(mp, mr, mf),
+        Averages(sums[0] / n, sums[1] / n, sums[2] / n),
+        100.0 * len(pred) / total,
+        100.0 * right / len(pred) if pred else 0.0,
+        100.0 * right / total,
+        100.0 * (right + other_skipped) / total,
+    )
+
+
+LINEAGE_EPSILON = 1e-4
+
+
+def lineage_score(pred: Mapping[str, str], key: Mapping[str, str]) -> Averages:
+    """The C-GCN → AGGCN line's SemEval figure, as AGGCN's released scorer computes it:
+    directions merged, Other left out, precision averaged over the relations predicted at
+    least once, recall over the relations present in the key, each count's denominator
+    + 1e-4 (kept, to be exact; it moves the figure by < 0.01), F1 = 2PR/(P+R) of the two
+    averages — not a mean of per-relation F1. Percentages; unanswered ids count as Other.
+    (AGGCN's code would give NaN with no prediction or no key relation; here 0.)"""
+    unexpected = [rid for rid in pred if rid not in key]
+    if unexpected:
+        raise InputError(
+            f"contains id {unexpected[0]} which is not in the answer key", "predictions"
+        )
+    na = semeval.NA_LABEL
+    correct: Counter[str] = Counter()
+    guessed: Counter[str] = Counter()
+    gold: Counter[str] = Counter()
+    for rid, label in key.items():
+        truth, guess = _undirected(label), _undirected(pred.get(rid, na))
+        if guess != na:
+            guessed[guess] += 1
+        if truth != na:
+            gold[truth] += 1
+            correct[truth] += guess == truth
+    precisions = [correct[r] / (guessed[r] + LINEAGE_EPSILON) for r in guessed]
+    recalls = [correct[r] / (gold[r] + LINEAGE_EPSILON) for r in gold]
+    p = 100.0 * sum(precisions) / len(precisions) if precisions else 0.0
+    r = 100.0 * sum(recalls) / len(recalls) if recalls else 0.0
+    return Averages(p, r, 2 * p * r / (p + r) if p + r else 0.0)
+
+
+def semeval_figures(pred: Mapping[str, str], key: Mapping[str, str]) -> dict[str, dict]:
+    """Every figure, keyed as `kdre score semeval --json` adds them: ``official``,
+    ``directed_19way``, ``undirected`` (the Perl scorer's three evaluations) and ``lineage``.
+    Predictions without directions (a 10-way classifier) have only ``undirected`` and
+    ``lineage``: the other two need the direction, and say so."""
+    out: dict[str, dict] = {}
+    directed = all(_is_directed(x) or x == semeval.NA_LABEL for x in pred.values())
+    for name in EVALUATIONS:
+        if name != "undirected" and not directed:
+            out[name] = {"unavailable": "the predictions carry no direction (10-way labels)"}
+        else:
+            out[name] = asdict(perl_evaluation(pred, key, name))
+    out["lineage"] = asdict(lineage_score(pred, key))
+    return out
+
+
 def tacred_score(
     pred: Mapping[str, str],
     key: Mapping[str, str],
