@@ -92,7 +92,9 @@ def semeval_cmd(
     if directed:
         typer.echo(scoring.official_line(scoring.semeval_score(answers, gold, str(pred))))
     else:
-        typer.echo("<<< no official score: the predictions carry no direction (10-way labels) >>>")
+        typer.echo(
+            "<<< no official score: the predictions or the key carry no direction (10-way) >>>"
+        )
 
 
 @app.command("tacred")

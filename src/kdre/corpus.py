@@ -137,6 +137,14 @@ def parse_tacred(
     return tables
 
 
+def _undirected_table(table: pa.Table) -> pa.Table:
+    """The lineage protocol's labels: directions merged (``Cause-Effect(e1,e2)`` →
+    ``Cause-Effect``); subject and object stay as marked (e1, e2)."""
+    labels = [semeval.undirected(x) for x in table.column("relation").to_pylist()]
+    index = table.schema.get_field_index("relation")
+    return table.set_column(index, "relation", pa.array(labels, pa.string()))
+
+
 def _checked(rows: list[dict], source: str) -> pa.Table:
     table = schema.to_table(rows)
     schema.validate_table(table, source)
@@ -148,7 +156,13 @@ def parse_dataset(
 ) -> dict[str, pa.Table]:
     if data.name == "semeval":
         tables = parse_semeval(data, cfg, seed, progress)
-        meta = spec_metadata(semeval.SPEC)
+        spec = semeval.SPEC
+        if not data.semeval_directions:
+            # after the dev split, which is stratified on the 19 directed labels: both
+            # protocols hold out the same 500 examples
+            spec = semeval.SPEC_UNDIRECTED
+            tables = {k: _undirected_table(t) for k, t in tables.items()}
+        meta = spec_metadata(spec)
         return {
             k: t.replace_schema_metadata({**(t.schema.metadata or {}), **meta})
             for k, t in tables.items()

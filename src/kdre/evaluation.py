@@ -85,7 +85,7 @@ def other_figures(result: Predictions, key: str) -> dict[str, float]:
     """On SemEval, every other figure of the Perl scorer and the lineage's, each named by its
     protocol (``<model>.test.undirected.macro_f1``, ``….lineage.f1``…) so that `dvc metrics
     diff` shows them beside the official one; nothing on TACRED, whose scorer has one figure."""
-    if result.spec_scorer != "semeval":
+    if result.spec_scorer not in ("semeval", "semeval_lineage"):
         return {}
     pred = dict(zip(result.ids, result.pred, strict=True))
     gold = dict(zip(result.ids, result.gold, strict=True))

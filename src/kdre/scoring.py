@@ -76,11 +76,10 @@ def read_semeval_key(path: Path | str) -> dict[str, str]:
     lines = read_lines(Path(path))
     if lines and re.match(r'^[0-9]+\t"', lines[0]):
         return {ex.id: ex.relation for ex in semeval.read_semeval(path)}
-    return read_answer_file(path, semeval.LABELS)
+    return read_answer_file(path, (*semeval.LABELS, *semeval.RELATIONS))  # 19- or 10-way
 
 
-def _undirected(label: str) -> str:
-    return label.split("(", 1)[0]
+_undirected = semeval.undirected
 
 
 def semeval_score(
@@ -156,7 +155,7 @@ class Evaluation:
 
 
 # The 9 relations without direction: the labels of a 10-way (lineage) classifier, with Other.
-UNDIRECTED = tuple(sorted({label.split("(", 1)[0] for label in semeval.LABELS} - {"Other"}))
+UNDIRECTED = semeval.RELATIONS
 
 
 def _is_directed(label: str) -> bool:
@@ -262,13 +261,16 @@ def lineage_score(pred: Mapping[str, str], key: Mapping[str, str]) -> Averages:
 def semeval_figures(pred: Mapping[str, str], key: Mapping[str, str]) -> dict[str, dict]:
     """Every figure, keyed as `kdre score semeval --json` adds them: ``official``,
     ``directed_19way``, ``undirected`` (the Perl scorer's three evaluations) and ``lineage``.
-    Predictions without directions (a 10-way classifier) have only ``undirected`` and
+    Predictions or a key without directions (a 10-way classifier) have only ``undirected`` and
     ``lineage``: the other two need the direction, and say so."""
     out: dict[str, dict] = {}
-    directed = all(_is_directed(x) or x == semeval.NA_LABEL for x in pred.values())
+    labels = {*pred.values(), *key.values()} - {semeval.NA_LABEL}
+    directed = all(_is_directed(x) for x in labels)
     for name in EVALUATIONS:
         if name != "undirected" and not directed:
-            out[name] = {"unavailable": "the predictions carry no direction (10-way labels)"}
+            out[name] = {
+                "unavailable": "the predictions or the key carry no direction (10-way labels)"
+            }
         else:
             out[name] = asdict(perl_evaluation(pred, key, name))
     out["lineage"] = asdict(lineage_score(pred, key))
@@ -375,4 +377,14 @@ def score_with(
     corpora too, with their NA label)."""
     if spec.scorer == "semeval":
         return semeval_score(pred, key, pred_name)
+    if spec.scorer == "semeval_lineage":
+        return lineage_as_score(pred, key)
     return tacred_score(pred, key, pred_name, spec.na_label)
+
+
+def lineage_as_score(pred: Mapping[str, str], key: Mapping[str, str]) -> Score:
+    """A 10-way (lineage-protocol) model's score: the lineage P/R/F1, with per-relation figures
+    from the Perl scorer's (9+1)-way evaluation ignoring direction."""
+    lin = lineage_score(pred, key)
+    per = perl_evaluation(pred, key, "undirected").per_relation
+    return Score(lin.precision, lin.recall, lin.f1, per, len(pred), len(key))

@@ -146,7 +146,7 @@ class TeacherRecipe(ModelRecipe):
                 "gamma": params.gamma,
                 "gamma_scalar": params.gamma_scalar,
                 "pattern_table": self.table.to_dict(),
-            }
+            },
         }
 
 

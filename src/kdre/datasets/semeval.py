@@ -32,6 +32,18 @@ LABELS: tuple[str, ...] = (NA_LABEL,) + tuple(
     f"{rel}({a},{b})" for rel in RELATIONS for a, b in (("e1", "e2"), ("e2", "e1"))
 )
 SPEC = DatasetSpec(name="semeval", labels=LABELS, na_label=NA_LABEL, scorer="semeval")
+# The C-GCN/AGGCN line's protocol (dataset.semeval_directions: false): 10 labels, directions
+# merged, scored with that line's metric (kdre.scoring.lineage_score).
+UNDIRECTED_LABELS: tuple[str, ...] = (NA_LABEL, *RELATIONS)
+SPEC_UNDIRECTED = DatasetSpec(
+    name="semeval", labels=UNDIRECTED_LABELS, na_label=NA_LABEL, scorer="semeval_lineage"
+)
+
+
+def undirected(label: str) -> str:
+    """``Cause-Effect(e1,e2)`` → ``Cause-Effect``; ``Other`` stays."""
+    return label.split("(", 1)[0]
+
 
 # Relative to the release folder SemEval2010_task8_all_data/.
 TRAIN_FILE = "SemEval2010_task8_training/TRAIN_FILE.TXT"
