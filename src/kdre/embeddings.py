@@ -134,18 +134,11 @@ def minilm_static(wanted: Iterable[str]) -> WordTable:
     """
     from kdre import minilm
 
+    words = list(wanted)
     try:
-        weights, tokenizer = minilm.load_files()
+        vectors = minilm.static_table(words)
     except InputError as err:
         raise InputError(f"embeddings.source 'minilm-static': {err.problem}") from None
-    key = next(k for k in weights if k.endswith("word_embeddings.weight"))
-    table = weights[key].astype(np.float32)
-    words = list(wanted)
-    encodings = tokenizer.encode_batch(words, add_special_tokens=False)
-    vectors = np.zeros((len(words), table.shape[1]), dtype=np.float32)
-    for i, enc in enumerate(encodings):
-        ids = enc.ids or [tokenizer.token_to_id("[UNK]")]
-        vectors[i] = table[ids].mean(axis=0)
     return WordTable(words, vectors, "minilm-static")
 
 
