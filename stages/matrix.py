@@ -235,8 +235,8 @@ def matrix(
         str,
         typer.Option(
             help=f"Comma-separated cells, of: {', '.join(ALL_CELLS)} (the default: all but the "
-            "vectors-* cells, which run Student-R from the other word-vector sources, and the "
-            "cgcn* cells, which run the C-GCN alone)."
+            "types-* cells (Student-R from each type source), the vectors-* cells (from the "
+            "other word-vector sources) and the cgcn* cells, which run the C-GCN alone)."
         ),
     ] = ",".join(CELLS),
     jobs: Annotated[int, typer.Option(help="Experiments run side by side.")] = 2,
@@ -254,9 +254,12 @@ def matrix(
 ) -> None:
     """Queue every (cell, seed) of the report not yet run, start JOBS workers, wait, report.
 
-    Cells: Teacher/Student-S, -V, -R (each with its C-GCN baseline) and the ablations of
-    Student-R (−TSD, −HT, −TC, −MAA, −KD); on request, the vectors-* cells (Student-R from
-    random, minilm-static and minilm-contextual word vectors). Finished cells (workspace,
+    Cells: Student-R and its two Knowledge controls (no-tc: the self-distillation control, the
+    type term dropped on the same frozen base; types-ner: the no-knowledge control, Teacher-R
+    over the NER types), Teacher/Student-S and -V (each with its C-GCN baseline), the
+    ablations of Student-R (−TSD, −HT, −MAA, −KD); on request, the types-* cells (Student-R
+    from each type source) and the vectors-* cells (Student-R from random, minilm-static and
+    minilm-contextual word vectors). Finished cells (workspace,
     experiment refs, the ARCHIVE) and experiments already queued are skipped, so running this
     again after an interruption only queues what is missing. Commit ARCHIVE and reports/ afterwards.
     """
