@@ -244,6 +244,16 @@ def report(
     every, _ = collect(runs, reference, defaults, any_version=True)
     own = every[every["vectors"] == own_vectors] if not every.empty else every
     versions = by_version(own) if not own.empty else None
+    # the same setup under the lineage protocol (10 undirected labels), in a table of its own
+    lineage_ref = {
+        **reference,
+        "dataset": {**(reference.get("dataset") or {}), "semeval_directions": False},
+    }
+    lineage_rows, _ = collect(runs, lineage_ref, defaults)
+    if not lineage_rows.empty:
+        lineage_rows = lineage_rows[lineage_rows["vectors"] == own_vectors]
+        skipped = [s for s in skipped if s not in set(lineage_rows["run"])]
+    lineage = summarise(lineage_rows) if not lineage_rows.empty else None
     spec, gold = test_gold(load_params(params))
     controls = control_comparisons(runs, reference, defaults, gold, spec, CONTROL_SAMPLES)
     text = markdown(
@@ -256,6 +266,7 @@ def report(
         versions,
         controls,
         CONTROL_SAMPLES,
+        lineage,
     )
     for path in (out, csv, figure):
         path.parent.mkdir(parents=True, exist_ok=True)

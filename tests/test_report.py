@@ -391,3 +391,21 @@ def test_student_r_is_compared_with_both_controls_on_their_predictions():
     assert "Knowledge: Student-R against its controls" in text and "s1: +5.00" in text
     # without gold at hand the Δ stay, the p-values go
     assert control_comparisons(runs, ref, defaults, None, SPEC)["p_value"].isna().all()
+
+
+def test_lineage_protocol_runs_get_a_table_of_their_own():
+    rows_ref = params(seed=1)
+    lineage = {**params(seed=2), "dataset": {"semeval_directions": False}}
+    runs = [
+        Run("official", rows_ref, metrics(70, 71, 72)),
+        Run("lin", lineage, metrics(80, 81, 82)),
+    ]
+    defaults = asdict(Params())
+    rows, skipped = collect(runs, rows_ref, defaults)
+    assert skipped == ["lin"] and set(rows["run"]) == {"official"}
+    lin_ref = {**rows_ref, "dataset": {"semeval_directions": False}}
+    lin_rows, _ = collect(runs, lin_ref, defaults)
+    assert set(lin_rows["run"]) == {"lin"}
+    text = markdown(summarise(rows), rows, [], "", lineage=summarise(lin_rows))
+    official, lineage_part = text.split("## Lineage protocol")
+    assert "| C-GCN | 1 | 70.00" in official and "| C-GCN | 1 | 80.00" in lineage_part
