@@ -49,25 +49,6 @@ class EntityTyper:
     centroids: np.ndarray | None = None  # clusters: (K, 50)
     _vectors: dict[str, np.ndarray | None] = field(default_factory=dict, repr=False)
 
-    def span_type(
-        self, tokens: Sequence[str], ner: Sequence[str], head: Sequence[int], start: int, end: int
-    ) -> str:
-        return self.frame_types(
-            pd.DataFrame(
-                [
-                    {
-                        "tokens": list(tokens),
-                        "ner": list(ner),
-                        "head": list(head),
-                        "subj_start": start,
-                        "subj_end": end,
-                        "obj_start": start,
-                        "obj_end": end,
-                    }
-                ]
-            )
-        )[0][0]
-
     def frame_types(self, frame: pd.DataFrame) -> tuple[list[str], list[str]]:
         """(subject types, object types) of every row of a parsed-schema frame."""
         out: dict[str, list[str]] = {}
