@@ -110,3 +110,19 @@ def test_the_self_distillation_control_is_its_frozen_base(trained_base, tiny_par
     soft = pd.read_parquet(out / "sd.soft.parquet").set_index("id").loc[train.ids]
     assert np.allclose(np.stack(soft["final"].to_numpy()), own, atol=1e-5)
     assert np.allclose(np.stack(soft["global"].to_numpy()), 0.0)
+
+
+def test_training_curves_skip_a_teacher_that_trained_no_epoch(tmp_path):
+    """The self-distillation control's teacher writes a bare-header history; the evaluate
+    stage's curves must still draw the others (this failed the matrix's no-tc cells)."""
+    from kdre.plots import curves_png
+    from stages.common import write_history
+
+    write_history(tmp_path / "teacher.csv", [])
+    rows = [
+        {"epoch": 1, "train_loss": 1.0, "dev_f1": 50.0},
+        {"epoch": 2, "train_loss": 0.5, "dev_f1": 60.0},
+    ]
+    histories = {"baseline": pd.DataFrame(rows), "teacher": pd.read_csv(tmp_path / "teacher.csv")}
+    curves_png(histories, tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").stat().st_size > 1000

@@ -57,10 +57,13 @@ def per_relation_png(table: pd.DataFrame, path: Path) -> None:
 
 
 def curves_png(histories: Mapping[str, pd.DataFrame], path: Path) -> None:
-    """Dev F1 and training loss per epoch for every trained model."""
+    """Dev F1 and training loss per epoch for every trained model; a model that trained no
+    epoch (a frozen teacher with nothing to train: its history is a bare header) has no curve."""
     plt = _plt()
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     for name, frame in histories.items():
+        if frame.empty or "dev_f1" not in frame:
+            continue
         left.plot(frame["epoch"], frame["dev_f1"], label=name)
         right.plot(frame["epoch"], frame["train_loss"], label=name)
     left.set_xlabel("epoch")
