@@ -50,15 +50,25 @@ def teacher(
     Loss: L_T = L_GT + L_TSD (TSD on the softmax output, K = teacher.tsd_k, 1/(K-1) form).
     A frozen base with nothing to train (gamma scalar, or type_constraints false: the
     self-distillation control) runs no epochs: the teacher is the base (+ γ_s G(p)).
+    `teacher.encoder: transformer` fine-tunes a Hugging Face encoder instead of the C-GCN
+    (entity markers, settings under `teacher.transformer`; BASELINE is then unused), with the
+    same fusion, loss, soft labels and model-file record.
     Writes MODEL (with its config, vocab and G(p) table), SOFT_LABELS (final, local and global
     logits per training example, keyed by id), METRICS and HISTORY. With gamma=relation the
     dev/test scores use the gold label: they are stored as dev_leaky/test_leaky, never results.
     """
     cfg = load_params(params)
     with outputs_together() as stage:  # every output appears together or not at all
-        result, rows = run_teacher(
-            cfg, parsed, graph, baseline, stage(model), stage(soft_labels), progress, embeddings
-        )
+        if cfg.teacher.encoder == "transformer":
+            from kdre.transformer_teaching import run_transformer_teacher
+
+            result, rows = run_transformer_teacher(
+                cfg, parsed, graph, stage(model), stage(soft_labels), progress, embeddings
+            )
+        else:
+            result, rows = run_teacher(
+                cfg, parsed, graph, baseline, stage(model), stage(soft_labels), progress, embeddings
+            )
         write_json(stage(metrics), result)
         write_history(stage(history), rows)
     key = "dev_leaky" if "dev_leaky" in result else "dev"

@@ -69,6 +69,10 @@ def build_from_payload(payload: dict, vocab: Vocab) -> Baseline:
             na_id=vocab.na_id,
             pooling_l2_weight=payload["pooling_l2"],
         )
+    if payload["kind"] == "transformer-teacher":
+        from kdre.models.transformer_teacher import rebuild
+
+        return rebuild(payload, len(vocab.labels), vocab.na_id)
     if payload["kind"] == "student":
         scfg = build(StudentConfig, payload["student"]["config"], "student", "model file")
         return Student(cfg, scfg, *sizes, pooling_l2_weight=payload["pooling_l2"])

@@ -226,6 +226,43 @@ class TypesConfig:
             raise InputError(f"types.clusters must be >= 2, got {self.clusters}", source)
 
 
+TEACHER_ENCODERS = ("cgcn", "transformer")
+
+
+@dataclass(frozen=True)
+class TransformerConfig:
+    """The transformer teacher's own recipe (``teacher.encoder: transformer``); train.* stays
+    the C-GCN's, except train.threads and train.device, which apply to both."""
+
+    # `minilm`: the bundled all-MiniLM-L6-v2; else a local Hugging Face folder (config.json,
+    # tokenizer files, model.safetensors), e.g. a downloaded bert-base-cased
+    model: str = "minilm"
+    lr: float = 1e-4
+    epochs: int = 4
+    warmup: float = 0.1  # share of the optimiser steps with a linear warm-up
+    batch_size: int = 16
+    accumulate: int = 1  # batches per optimiser step
+    max_length: int = 128  # word pieces, markers included
+    typed_markers: bool = True  # the entity type's words after each opening marker
+    dropout: float = 0.1
+    weight_decay: float = 0.01
+
+    def check(self, source: str) -> None:
+        for key in ("epochs", "batch_size", "accumulate"):
+            if getattr(self, key) < 1:
+                raise InputError(
+                    f"teacher.transformer.{key} must be >= 1, got {getattr(self, key)}", source
+                )
+        if self.max_length < 8:
+            raise InputError(
+                f"teacher.transformer.max_length must be >= 8, got {self.max_length}", source
+            )
+        if self.lr <= 0 or not 0 <= self.warmup < 1 or not 0 <= self.dropout < 1:
+            raise InputError(
+                "teacher.transformer: lr must be > 0, warmup and dropout in [0, 1)", source
+            )
+
+
 @dataclass(frozen=True)
 class TeacherConfig:
     tsd: bool = True
@@ -246,6 +283,10 @@ class TeacherConfig:
     # under SGD at 0.3, decayed whenever dev F1 does not rise, Γ moved by ~0.3 in 50 epochs
     # and never carried the label. 0: the train.* schedule (always so for scratch/finetune).
     gamma_lr: float = 0.05
+    # cgcn: the paper's teacher on the C-GCN (base as above); transformer: a Hugging Face
+    # encoder with entity markers, fine-tuned per teacher.transformer (kdre.transformer_teaching)
+    encoder: str = "cgcn"
+    transformer: TransformerConfig = field(default_factory=TransformerConfig)
 
     def resolved_base(self) -> str:
         return "frozen" if self.base == "auto" else self.base
@@ -260,6 +301,17 @@ class TeacherConfig:
             )
         if self.tsd_k < 2:
             raise InputError(f"teacher.tsd_k must be >= 2, got {self.tsd_k}", source)
+        if self.encoder not in TEACHER_ENCODERS:
+            raise InputError(
+                f"teacher.encoder must be one of {list(TEACHER_ENCODERS)}, got {self.encoder!r}",
+                source,
+            )
+        if self.encoder == "transformer" and self.base in ("frozen", "finetune"):
+            raise InputError(
+                f"teacher.base is {self.base}, but a transformer teacher has no C-GCN base; "
+                "leave teacher.base auto (or scratch)",
+                source,
+            )
         if self.base not in TEACHER_BASES:
             raise InputError(
                 f"teacher.base must be one of {list(TEACHER_BASES)}, got {self.base!r}", source

@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 
 from kdre.errors import InputError
+from kdre.pieces import Pieces
 from kdre.tree import prune
 from kdre.vocab import PAD_ID, UNK_ID, Vocab
 
@@ -57,6 +58,7 @@ class Encoded:
     patterns: np.ndarray | None = None  # (N, relations) G(p) of each example, for a teacher
     soft_labels: SoftLabels | None = None  # the teacher's logits, for a student
     base_logits: np.ndarray | None = None  # (N, relations) a frozen base's F(h_base), cached
+    pieces: Pieces | None = None  # entity-marked word pieces, for a transformer (kdre.pieces)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -131,6 +133,9 @@ class Batch:
     patterns: torch.Tensor | None = None  # (B, relations) G(p)
     soft_labels: SoftLabels | None = None
     base_logits: torch.Tensor | None = None
+    pieces: torch.Tensor | None = None  # (B, P) piece ids, padded
+    piece_mask: torch.Tensor | None = None  # (B, P) True on real pieces
+    anchors: torch.Tensor | None = None  # (B, 3) positions of [CLS], <e1>, <e2>
 
     def to(self, device: torch.device) -> Batch:
         """The batch on ``device``; ``index`` and ``lengths`` stay on the CPU."""
@@ -194,7 +199,22 @@ def collate(
         patterns=None if data.patterns is None else torch.from_numpy(data.patterns[index]),
         soft_labels=None if data.soft_labels is None else data.soft_labels.take(index),
         base_logits=None if data.base_logits is None else torch.from_numpy(data.base_logits[index]),
+        **({} if data.pieces is None else _pad_pieces(data.pieces, index)),
     )
+
+
+def _pad_pieces(pieces: Pieces, index: np.ndarray) -> dict[str, torch.Tensor]:
+    width = max(len(pieces.ids[i]) for i in index)
+    ids = np.full((len(index), width), pieces.pad_id, dtype=np.int64)
+    mask = np.zeros((len(index), width), dtype=bool)
+    for b, i in enumerate(index):
+        ids[b, : len(pieces.ids[i])] = pieces.ids[i]
+        mask[b, : len(pieces.ids[i])] = True
+    return {
+        "pieces": torch.from_numpy(ids),
+        "piece_mask": torch.from_numpy(mask),
+        "anchors": torch.from_numpy(pieces.anchors[index]),
+    }
 
 
 def _pad_ctx(ctx: list[np.ndarray], index: np.ndarray, length: int) -> torch.Tensor:

@@ -23,8 +23,9 @@ _COLUMNS = ("final", "local", "global")  # the soft-label columns, in SoftLabels
 def attach_soft_labels(path: Path | str, train: Encoded, vocab: Vocab) -> None:
     """Put the teacher's logits beside each training example, matched by id.
 
-    Refuses soft labels made for another label set or vocabulary, or that miss an example:
-    distilling from a mismatched teacher would silently teach the wrong classes.
+    Refuses soft labels made for another label set, or that miss an example: distilling from a
+    mismatched teacher would silently teach the wrong classes. Any teacher's will do otherwise
+    (a C-GCN's or a transformer's: they are keyed by example id, not by vocabulary).
     """
     path = Path(path)
     if not path.exists():
@@ -36,13 +37,6 @@ def attach_soft_labels(path: Path | str, train: Encoded, vocab: Vocab) -> None:
         raise InputError(
             f"soft labels were made for another label set ({len(labels)} labels, the student "
             f"has {len(vocab.labels)}); retrain the teacher on this dataset",
-            path,
-        )
-    if int(meta.get(b"vocab_size", b"-1")) != len(vocab.words):
-        raise InputError(
-            f"soft labels come from a teacher with another vocabulary "
-            f"({meta.get(b'vocab_size', b'?').decode()} words, the student has "
-            f"{len(vocab.words)}); retrain the teacher with the same `model` params",
             path,
         )
     missing = [c for c in _COLUMNS if c not in table.column_names]

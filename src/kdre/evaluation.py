@@ -48,6 +48,10 @@ def predict_file(
             model_path,
         )
     data = encode(split, vocab, payload["model_config"]["prune_k"], source)
+    if payload["kind"] == "transformer-teacher":
+        from kdre.transformer_teaching import attach_model_pieces
+
+        attach_model_pieces(model, payload, data, split)
     if payload["model_config"].get("ctx_dim"):
         if contextual_path is None:
             raise InputError("this model needs contextual vectors", model_path)

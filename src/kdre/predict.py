@@ -228,6 +228,10 @@ class RelationExtractor:
             for row, s, o in zip(rows, subj, obj, strict=True):
                 row["subj_type"], row["obj_type"] = s, o
         data = encode_rows(rows, self.vocab, self.prune_k, "input")
+        if self.payload["kind"] == "transformer-teacher":
+            from kdre.transformer_teaching import attach_model_pieces
+
+            attach_model_pieces(self.model, self.payload, data, rows)
         if self.payload["model_config"].get("ctx_dim"):
             data.ctx = self.featurizer([list(row["tokens"]) for row in rows])
         if self.table is not None:

@@ -36,6 +36,7 @@ SWEPT = (
     "teacher.type_constraints",
     "teacher.base",
     "types.source",
+    "teacher.encoder",
     "student.hint",
     "student.maa",
     "student.kd",
@@ -216,6 +217,8 @@ def model_rows(run: Run, defaults: dict | None = None) -> list[dict]:
     own_types = flatten(defaults or {}).get("types.source")
     run_types = flat.get("types.source", own_types)
     tagged = f" [{run_types} types]" if run_types != own_types and "TC" not in off else ""
+    if flat.get("teacher.encoder", "cgcn") == "transformer":
+        tagged += " [transformer teacher]"
     rows = []
 
     def add(

@@ -21,7 +21,7 @@ from torch import nn
 
 from kdre import SETUP_VERSION, scoring
 from kdre.checkpoint import save_model
-from kdre.config import Params
+from kdre.config import Params, TrainConfig
 from kdre.cpu import cpu_info, pin_cpu_isa
 from kdre.data import Encoded, encode
 from kdre.datasets import dataset_spec
@@ -197,6 +197,10 @@ class ModelRecipe:
     def optimization(self, params: Params) -> Optimization:
         return reference_sgd(params.train)
 
+    def train_config(self, params: Params) -> TrainConfig:
+        """Epochs, batch size and early stopping of the loop: train.* (the C-GCN recipe)."""
+        return params.train
+
     def finish(self, params: Params, model: nn.Module, prep: Prepared, metrics: dict) -> dict:
         """After training and scoring (model selected on dev): write further outputs, add
         metrics; return what the model file records beside the weights."""
@@ -233,7 +237,7 @@ def run_recipe(
         model,
         prep.splits["train"],
         prep.splits["dev"],
-        params.train,
+        recipe.train_config(params),
         evaluator(prep.spec, prep.vocab, prep.splits["dev"]),
         params.seed,
         params.model.word_dropout,

@@ -125,7 +125,7 @@ class TeacherRecipe(ModelRecipe):
         return model
 
     def finish(self, params: Params, model: nn.Module, prep: Prepared, metrics: dict) -> dict:
-        assert isinstance(model, Teacher) and self.table is not None
+        assert self.table is not None  # a C-GCN Teacher or a TransformerTeacher: both have γ
         metrics["base_frozen"] = self.base_mode == "frozen"
         if self.leaky:
             metrics["note"] = (

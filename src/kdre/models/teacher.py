@@ -81,22 +81,34 @@ class Teacher(Baseline):
         else:
             enc = self.encoder(batch)
             local, h_sent = self.classifier(enc.h_base), enc.h_sent
-        if self.teacher_cfg.type_constraints:
-            if batch.patterns is None:
-                raise ValueError("the teacher needs G(p) of every example (Batch.patterns)")
-            global_ = self.gamma(batch.labels) * batch.patterns
-        else:
-            global_ = torch.zeros_like(local)
+        global_ = type_term(self.gamma, self.teacher_cfg, batch, local)
         return ModelOutput(local + global_, h_sent, {"local": local, "global": global_})
 
     def loss(self, out: ModelOutput, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
-        gt = ground_truth_loss(out.logits, batch.labels)
-        total = gt
-        if out.h_sent is not None:
-            total = total + pooling_l2(out.h_sent, self.pooling_l2_weight)
-        parts = {"gt": gt.item()}
-        if self.teacher_cfg.tsd:
-            tsd = tsd_loss(out.logits, self.teacher_cfg.tsd_k)
-            total = total + tsd
-            parts["tsd"] = tsd.item()
-        return total, parts
+        return teacher_loss(out, batch, self.teacher_cfg, self.pooling_l2_weight)
+
+
+def type_term(gamma: Gamma, cfg: TeacherConfig, batch: Batch, local: torch.Tensor) -> torch.Tensor:
+    """γ ⊙ G(p) of the paper's Eq. 8 (zeros without type constraints, ablation −TC)."""
+    if not cfg.type_constraints:
+        return torch.zeros_like(local)
+    if batch.patterns is None:
+        raise ValueError("the teacher needs G(p) of every example (Batch.patterns)")
+    return gamma(batch.labels) * batch.patterns
+
+
+def teacher_loss(
+    out: ModelOutput, batch: Batch, cfg: TeacherConfig, pooling_weight: float
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """L_T = L_GT + L_TSD (Eq. 15), plus the C-GCN's pooling penalty where there is a pooled
+    sentence vector."""
+    gt = ground_truth_loss(out.logits, batch.labels)
+    total = gt
+    if out.h_sent is not None and pooling_weight:
+        total = total + pooling_l2(out.h_sent, pooling_weight)
+    parts = {"gt": gt.item()}
+    if cfg.tsd:
+        tsd = tsd_loss(out.logits, cfg.tsd_k)
+        total = total + tsd
+        parts["tsd"] = tsd.item()
+    return total, parts
