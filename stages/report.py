@@ -101,16 +101,16 @@ def _run_at(name: str, rev: str | None, root: Path = Path(".")) -> Run | str | N
             return file.read_text(encoding="utf-8") if file.exists() else None
         return _show(rev, path)
 
-    predictions = {}
-    for path in PREDICTION_FILES:
-        text = read(path)
-        if text:
-            predictions[Path(path).name.removesuffix("_test.txt")] = text
     lock_text = read("dvc.lock")
     lock = (yaml.safe_load(lock_text) or {}) if lock_text else None
     # Only the metrics of stages that ran with the recorded outputs (see fresh_stages); a run
     # without a lock keeps them all.
     fresh = fresh_stages(lock) if lock else set(METRIC_FILES)
+    predictions = {}  # only an evaluate stage of this run wrote this run's predictions
+    for path in PREDICTION_FILES if "evaluate" in fresh else ():
+        text = read(path)
+        if text:
+            predictions[Path(path).name.removesuffix("_test.txt")] = text
     metrics = {}
     for stem in METRIC_FILES:
         text = read(f"metrics/{stem}.json")
@@ -152,6 +152,9 @@ def archive_experiments(archive: Path, refs: list[tuple[str, str]]) -> list[str]
         files = {path: _show(sha, path) for path in RUN_FILES}
         if not any(files[f"metrics/{stem}.json"] for stem in METRIC_FILES):
             continue
+        lock = yaml.safe_load(files["dvc.lock"] or "") or {}
+        if "evaluate" not in fresh_stages(lock):  # predictions of an older run: not this one's
+            files = {k: v for k, v in files.items() if k not in PREDICTION_FILES}
         done = subprocess.run(
             ["git", "rev-parse", "-q", "--verify", f"{sha}^"], capture_output=True, text=True
         )
