@@ -82,42 +82,25 @@ def read_semeval_key(path: Path | str) -> dict[str, str]:
 _undirected = semeval.undirected
 
 
-def semeval_score(
-    pred: Mapping[str, str], key: Mapping[str, str], pred_name: str = "predictions"
-) -> Score:
-    """Official SemEval-2010 Task 8 score: (9+1)-way, direction counted, macro-F1 without Other.
-
-    Ids missing from ``pred`` count as unanswered (like Other); ids not in the key are an error.
-    """
+def check_ids(pred: Mapping[str, str], key: Mapping[str, str], pred_name: str) -> None:
+    """Every predicted id must be in the key (ids the key has and ``pred`` lacks are fine)."""
     unexpected = [rid for rid in pred if rid not in key]
     if unexpected:
         raise InputError(f"contains id {unexpected[0]} which is not in the answer key", pred_name)
-    gold = Counter(_undirected(label) for label in key.values())
-    guessed: Counter[str] = Counter()
-    correct: Counter[str] = Counter()
-    for rid, label in pred.items():
-        guessed[_undirected(label)] += 1
-        if label == key[rid]:
-            correct[_undirected(label)] += 1
-    per: dict[str, RelationScore] = {}
-    macro_p = macro_r = macro_f1 = 0.0
-    micro_correct = micro_guessed = micro_gold = 0
-    relations = sorted(r for r in gold if r != semeval.NA_LABEL)
-    for rel in relations:
-        p = 0.0 if guessed[rel] == 0 else 100.0 * correct[rel] / guessed[rel]
-        r = 0.0 if gold[rel] == 0 else 100.0 * correct[rel] / gold[rel]
-        f1 = 0.0 if p + r == 0 else 2 * p * r / (p + r)
-        per[rel] = RelationScore(p, r, f1, gold[rel])
-        macro_p += p
-        macro_r += r
-        macro_f1 += f1
-        micro_correct += correct[rel]
-        micro_guessed += guessed[rel]
-        micro_gold += gold[rel]
-    n = len(relations)
-    if n == 0:
-        raise InputError("the answer key holds no relation other than Other", "answer key")
-    return Score(macro_p / n, macro_r / n, macro_f1 / n, per, len(pred), len(key))
+
+
+def semeval_score(
+    pred: Mapping[str, str], key: Mapping[str, str], pred_name: str = "predictions"
+) -> Score:
+    """Official SemEval-2010 Task 8 score: (9+1)-way, direction counted, macro-F1 without Other
+    — the Perl scorer's official evaluation (:func:`perl_evaluation`) as a :class:`Score`.
+
+    Ids missing from ``pred`` count as unanswered (like Other); ids not in the key are an error.
+    """
+    ev = perl_evaluation(pred, key, "official", pred_name)
+    return Score(
+        ev.macro.precision, ev.macro.recall, ev.macro.f1, ev.per_relation, len(pred), len(key)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,7 +145,9 @@ def _is_directed(label: str) -> bool:
     return label.endswith(("(e1,e2)", "(e2,e1)"))
 
 
-def perl_evaluation(pred: Mapping[str, str], key: Mapping[str, str], name: str) -> Evaluation:
+def perl_evaluation(
+    pred: Mapping[str, str], key: Mapping[str, str], name: str, pred_name: str = "predictions"
+) -> Evaluation:
     """The Perl scorer's evaluation ``name`` (one of EVALUATIONS), operation by operation.
 
     Relations are those of the key, in the scorer's order; a label proposed but absent from the
@@ -171,11 +156,7 @@ def perl_evaluation(pred: Mapping[str, str], key: Mapping[str, str], name: str) 
     scorer's xDIRx column) and is never correct."""
     if name not in EVALUATIONS:
         raise ValueError(f"unknown evaluation {name!r}")
-    unexpected = [rid for rid in pred if rid not in key]
-    if unexpected:
-        raise InputError(
-            f"contains id {unexpected[0]} which is not in the answer key", "predictions"
-        )
+    check_ids(pred, key, pred_name)
     fold = (lambda x: x) if name == "directed_19way" else _undirected
     answers = Counter(fold(label) for label in key.values())
     proposed: Counter[str] = Counter()
@@ -235,11 +216,7 @@ def lineage_score(pred: Mapping[str, str], key: Mapping[str, str]) -> Averages:
     + 1e-4 (kept, to be exact; it moves the figure by < 0.01), F1 = 2PR/(P+R) of the two
     averages — not a mean of per-relation F1. Percentages; unanswered ids count as Other.
     (AGGCN's code would give NaN with no prediction or no key relation; here 0.)"""
-    unexpected = [rid for rid in pred if rid not in key]
-    if unexpected:
-        raise InputError(
-            f"contains id {unexpected[0]} which is not in the answer key", "predictions"
-        )
+    check_ids(pred, key, "predictions")
     na = semeval.NA_LABEL
     correct: Counter[str] = Counter()
     guessed: Counter[str] = Counter()
@@ -285,9 +262,7 @@ def tacred_score(
 ) -> Score:
     """TACRED micro P/R/F1 over all relations except the NA label (missing predictions = NA);
     a custom TACRED-format corpus names its own NA label."""
-    unexpected = [rid for rid in pred if rid not in key]
-    if unexpected:
-        raise InputError(f"contains id {unexpected[0]} which is not in the answer key", pred_name)
+    check_ids(pred, key, pred_name)
     na = na_label
     correct: Counter[str] = Counter()
     guessed: Counter[str] = Counter()
