@@ -59,16 +59,9 @@ def teacher(
     """
     cfg = load_params(params)
     with outputs_together() as stage:  # every output appears together or not at all
-        if cfg.teacher.encoder == "transformer":
-            from kdre.transformer_teaching import run_transformer_teacher
-
-            result, rows = run_transformer_teacher(
-                cfg, parsed, graph, stage(model), stage(soft_labels), progress, embeddings
-            )
-        else:
-            result, rows = run_teacher(
-                cfg, parsed, graph, baseline, stage(model), stage(soft_labels), progress, embeddings
-            )
+        result, rows = run_teacher(
+            cfg, parsed, graph, baseline, stage(model), stage(soft_labels), progress, embeddings
+        )
         write_json(stage(metrics), result)
         write_history(stage(history), rows)
     key = "dev_leaky" if "dev_leaky" in result else "dev"

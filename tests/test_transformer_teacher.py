@@ -56,7 +56,7 @@ def test_the_transformer_teacher_runs_end_to_end(tiny_parsed, tmp_path):
     from kdre.distill import attach_soft_labels
     from kdre.evaluation import predict_file
     from kdre.runs import prepare
-    from kdre.transformer_teaching import run_transformer_teacher
+    from kdre.teaching import run_teacher
 
     base = tiny_params(gamma="vector")
     teacher = dataclasses.replace(
@@ -69,8 +69,14 @@ def test_the_transformer_teacher_runs_end_to_end(tiny_parsed, tmp_path):
     )
     params = dataclasses.replace(base, teacher=teacher)
     build_graph(read_split(tiny_parsed / "train.parquet"), "Other").to_parquet(tmp_path / "g.pq")
-    metrics, history = run_transformer_teacher(
-        params, tiny_parsed, tmp_path / "g.pq", tmp_path / "t.pt", tmp_path / "soft.pq", False
+    metrics, history = run_teacher(  # no baseline file: a transformer teacher never reads it
+        params,
+        tiny_parsed,
+        tmp_path / "g.pq",
+        tmp_path / "no-baseline.pt",
+        tmp_path / "t.pt",
+        tmp_path / "soft.pq",
+        False,
     )
     assert len(history) == 1 and 0.0 <= metrics["test"]["f1"] <= 100.0
     soft = pd.read_parquet(tmp_path / "soft.pq")

@@ -175,8 +175,15 @@ def run_teacher(
     progress: bool = True,
     embeddings_dir: Path | str | None = None,
 ) -> tuple[dict, list[dict]]:
-    """Train a teacher (γ = params.gamma), write its model and the soft labels of train."""
-    recipe = TeacherRecipe(graph_path, baseline_path, soft_labels_path)
+    """Train a teacher (γ = params.gamma), write its model and the soft labels of train: the
+    C-GCN teacher, or with ``teacher.encoder: transformer`` the transformer teacher (which
+    reads its typed splits' word pieces and never the baseline)."""
+    if params.teacher.encoder == "transformer":
+        from kdre.transformer_teaching import TransformerTeacherRecipe  # builds on this module
+
+        recipe: TeacherRecipe = TransformerTeacherRecipe(parsed_dir, graph_path, soft_labels_path)
+    else:
+        recipe = TeacherRecipe(graph_path, baseline_path, soft_labels_path)
     recipe.typer = read_typer(parsed_dir, params.types.source)
     return run_recipe(params, recipe, parsed_dir, model_path, progress, embeddings_dir)
 

@@ -21,9 +21,9 @@ from kdre.data import Encoded
 from kdre.errors import InputError
 from kdre.models.transformer_teacher import TransformerTeacher
 from kdre.pieces import add_markers, encode_pieces
-from kdre.runs import Prepared, run_recipe
+from kdre.runs import Prepared
 from kdre.schema import SPLITS, read_split
-from kdre.teaching import TeacherRecipe, read_typer
+from kdre.teaching import TeacherRecipe
 from kdre.training import Optimization
 from kdre.vocab import Vocab
 
@@ -140,20 +140,3 @@ def tokenizer_files(tokenizer) -> dict[str, str]:
     with tempfile.TemporaryDirectory() as tmp:
         tokenizer.save_pretrained(tmp)
         return {p.name: p.read_text(encoding="utf-8") for p in Path(tmp).iterdir() if p.is_file()}
-
-
-def run_transformer_teacher(
-    params: Params,
-    typed_dir: Path | str,
-    graph_path: Path | str,
-    model_path: Path | str,
-    soft_labels_path: Path | str,
-    progress: bool = True,
-    embeddings_dir: Path | str | None = None,
-) -> tuple[dict, list[dict]]:
-    """Fine-tune the transformer teacher, write its model and the soft labels of train.
-    ``embeddings_dir``: the embed stage's folder, only for the label/vocabulary bookkeeping the
-    splits are encoded with (as every stage's); the transformer reads its own word pieces."""
-    recipe = TransformerTeacherRecipe(typed_dir, graph_path, soft_labels_path)
-    recipe.typer = read_typer(typed_dir, params.types.source)
-    return run_recipe(params, recipe, typed_dir, model_path, progress, embeddings_dir)
