@@ -8,6 +8,7 @@ what is missing, committing the archive that `kdre report` writes, and the next 
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -23,7 +24,7 @@ import yaml
 
 from kdre.config import Params
 from kdre.errors import InputError
-from kdre.report import VECTORS, Run, flatten, same_setup
+from kdre.report import SWEPT, VECTORS, Run, flatten, same_setup
 from stages.report import ARCHIVE, ArchiveOption, find_runs
 from stages.report import report as write_report
 
@@ -69,7 +70,36 @@ CGCN_CELLS: dict[str, dict[str, str]] = {
     "cgcn": {},
     "cgcn-train-vocab": {"embeddings.extend_vocab": "false"},
 }
-ALL_CELLS = {**CELLS, **TYPES_CELLS, **VECTOR_CELLS, **CGCN_CELLS}
+# The Comparable issue's lineage protocol (10 undirected labels, the lineage figure; see the
+# README): Student-R with its own C-GCN and Teacher-R, for the table beside the paper's Table 3.
+LINEAGE_CELLS: dict[str, dict[str, str]] = {
+    "lineage": {"gamma": "relation", "dataset.semeval_directions": "false"},
+}
+# The Transformer issue's teachers (MiniLM fine-tuned, h_tea = F(h_transformer) + γ_v ⊙ G(p)),
+# each distilled into the default student: with the type term, without it, and the plain
+# fine-tuned MiniLM (no type term, no TSD) that the typed teacher must beat on dev.
+TRANSFORMER_CELLS: dict[str, dict[str, str]] = {
+    "transformer": {"gamma": "vector", "teacher.encoder": "transformer"},
+    "transformer-no-tc": {
+        "gamma": "vector",
+        "teacher.encoder": "transformer",
+        "teacher.type_constraints": "false",
+    },
+    "transformer-plain": {
+        "gamma": "vector",
+        "teacher.encoder": "transformer",
+        "teacher.type_constraints": "false",
+        "teacher.tsd": "false",
+    },
+}
+ALL_CELLS = {
+    **CELLS,
+    **TYPES_CELLS,
+    **VECTOR_CELLS,
+    **CGCN_CELLS,
+    **LINEAGE_CELLS,
+    **TRANSFORMER_CELLS,
+}
 
 
 def target_stage(cell: str) -> str:
@@ -99,19 +129,41 @@ def covers(
     return all(flat.get(k) == v for k, v in wanted.items())
 
 
+def cell_reference(reference: dict, overrides: dict[str, str]) -> dict:
+    """The reference params with the cell's overrides of keys that are neither swept nor word
+    vectors applied: the setup the cell's runs belong to (the lineage cell's runs are of the
+    reference setup under `dataset.semeval_directions: false`, as the report groups them)."""
+    own = copy.deepcopy(reference)
+    for key, value in overrides.items():
+        if key in SWEPT or key in VECTORS:
+            continue
+        *path, last = key.split(".")
+        node = own
+        for part in path:  # a missing or null section means its defaults: start it empty
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        node[last] = yaml.safe_load(value)
+    return own
+
+
 def missing(
     runs: list[Run], reference: dict, seeds: list[int], cells: dict[str, dict[str, str]]
 ) -> list[tuple[str, dict[str, str], int]]:
-    """(cell, overrides, seed) not yet run in the reference setup, cell by cell, seeds inside
-    (so that two jobs side by side rarely train the same seed's baseline at once)."""
+    """(cell, overrides, seed) not yet run in the cell's setup (:func:`cell_reference`), cell
+    by cell, seeds inside (so that two jobs side by side rarely train the same seed's baseline
+    at once)."""
     defaults = asdict(Params())
-    same = [r for r in runs if same_setup(r, reference, defaults, free=VECTORS)]
-    return [
-        (cell, overrides, seed)
-        for cell, overrides in cells.items()
-        for seed in seeds
-        if not any(covers(r, overrides, seed, reference, target_stage(cell)) for r in same)
-    ]
+    todo = []
+    for cell, overrides in cells.items():
+        own = cell_reference(reference, overrides)
+        same = [r for r in runs if same_setup(r, own, defaults, free=VECTORS)]
+        todo += [
+            (cell, overrides, seed)
+            for seed in seeds
+            if not any(covers(r, overrides, seed, own, target_stage(cell)) for r in same)
+        ]
+    return todo
 
 
 def dvc_env() -> dict[str, str]:
@@ -236,7 +288,9 @@ def matrix(
         typer.Option(
             help=f"Comma-separated cells, of: {', '.join(ALL_CELLS)} (the default: all but the "
             "types-* cells (Student-R from each type source), the vectors-* cells (from the "
-            "other word-vector sources) and the cgcn* cells, which run the C-GCN alone)."
+            "other word-vector sources), the cgcn* cells, which run the C-GCN alone, the "
+            "lineage cell (Student-R, its C-GCN and Teacher-R on 10 undirected labels) and the "
+            "transformer* cells (MiniLM teachers: with the type term, without, plain))."
         ),
     ] = ",".join(CELLS),
     jobs: Annotated[int, typer.Option(help="Experiments run side by side.")] = 2,
@@ -259,7 +313,10 @@ def matrix(
     over the NER types), Teacher/Student-S and -V (each with its C-GCN baseline), the
     ablations of Student-R (−TSD, −HT, −MAA, −KD); on request, the types-* cells (Student-R
     from each type source) and the vectors-* cells (Student-R from random, minilm-static and
-    minilm-contextual word vectors). Finished cells (workspace,
+    minilm-contextual word vectors), the cgcn* cells (the C-GCN alone), the lineage cell
+    (Student-R under the lineage protocol, `dataset.semeval_directions: false`) and the
+    transformer* cells (Student-V from a MiniLM teacher with the type term, without it, and
+    from the plain fine-tuned MiniLM). Finished cells (workspace,
     experiment refs, the ARCHIVE) and experiments already queued are skipped, so running this
     again after an interruption only queues what is missing. Commit ARCHIVE and reports/ afterwards.
     """

@@ -121,3 +121,19 @@ def test_vector_cells_are_covered_only_by_their_own_word_vectors():
     assert not covers(run, static, 1, ref)  # model.emb_dim is still the default 300
     run.params["model"] = {"emb_dim": 384}
     assert covers(run, static, 1, ref)
+
+
+def test_the_lineage_cell_is_finished_only_by_runs_of_the_lineage_protocol():
+    """The lineage cell's runs differ from the reference in a key that is not swept: they are
+    of their own setup, which finishes that cell and no official-protocol cell."""
+    from stages.matrix import LINEAGE_CELLS, cell_reference
+
+    ref = params(gamma="relation")
+    lineage = {**ref, "seed": 2, "dataset": {"semeval_directions": False}}
+    runs = [Run("relation-s1", ref, metrics(1, 2, 3)), Run("lineage-s2", lineage, metrics(1, 2, 3))]
+    cells = {"relation": CELLS["relation"], "lineage": LINEAGE_CELLS["lineage"]}
+    todo = [(cell, seed) for cell, _, seed in missing(runs, ref, [1, 2], cells)]
+    assert todo == [("relation", 2), ("lineage", 1)]
+    own = cell_reference({**ref, "dataset": None}, LINEAGE_CELLS["lineage"])
+    assert own["dataset"] == {"semeval_directions": False} and own["gamma"] == "relation"
+    assert "dataset" not in ref or ref["dataset"] != own["dataset"]  # the reference is untouched
