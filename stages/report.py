@@ -70,8 +70,9 @@ NOTES = """## Where this setup differs from the paper
   (`teacher.gamma_lr`, `teacher.base_dropout_passes`); see the README, "Model notes".
 - The paper reports one run per model; each row here is a mean over seeds (sample std).
 - The matrix runs at 1 torch thread per job (two jobs on 2 cores); the default `dvc repro` at 2.
-  The thread count reorders float sums, so a seed's numbers differ between the two (C-GCN
-  seed 1: 80.62 at 1 thread, 80.01 at 2). Each model and seed is counted once, from the
+  The thread count can reorder float sums, so a seed's numbers may differ between the two
+  (seed 1, setup v2: the C-GCN's test F1 is 79.93 at both, Student-R's 81.81 at 1 thread and
+  81.64 at 2). Each model and seed is counted once, from the
   matrix when it ran it; the `threads` column of "Every run" says which.
 - The paper's Table 4 ablations are on TACRED; their deltas are shown for direction only.
 - Teacher-R reads the gold label, so its dev/test scores are never results and are left out.

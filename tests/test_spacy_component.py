@@ -57,11 +57,14 @@ def test_top_label_equals_kdre_predict(nlp, model_file):
             assert len(scores) == 19 and (obj.start, subj.start) in doc._.rel
         one_by_one = [dict(component(d)._.rel) for _, d in pairs]
         batched = [dict(d._.rel) for d in component.pipe([d for _, d in pairs], batch_size=5)]
-        # Batches pad to other lengths: the same numbers up to float rounding.
-        for a, b in zip(batched, one_by_one, strict=True):
-            assert a.keys() == b.keys()
+        component.model_batch_size = 2  # windows of 12 Docs, their pairs in model batches of 2
+        small = [dict(d._.rel) for d in component.pipe([d for _, d in pairs], batch_size=12)]
+        # Batches pad to other lengths: the same numbers up to float rounding, in Doc order.
+        for a, b, c in zip(batched, one_by_one, small, strict=True):
+            assert a.keys() == b.keys() == c.keys()
             for pair in a:
                 assert a[pair] == pytest.approx(b[pair], abs=1e-5)
+                assert c[pair] == pytest.approx(b[pair], abs=1e-5)
     finally:
         nlp.remove_pipe("kdre_relations")
 
@@ -84,6 +87,12 @@ def test_candidates_distance_threshold_and_top_k(nlp, model_file):
         far = (ents[0].start, ents[-1].start)
         assert far not in rel
         assert nlp("No entities here at all.")._.kdre_rel == {}
+        with pytest.raises(ValueError, match="model_batch_size >= 1"):
+            nlp.add_pipe(
+                "kdre_relations",
+                name="bad",
+                config={"model": str(model_file), "model_batch_size": 0},
+            )
     finally:
         nlp.remove_pipe("kdre_relations")
 

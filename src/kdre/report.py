@@ -267,8 +267,9 @@ def collect(
     The same model and seed from two runs (e.g. the baseline, retrained or restored from the
     run cache in every experiment) is kept once, from the first run in ``runs``: counting it
     twice would shrink the spread. Same params, seed and thread count give the same numbers;
-    another thread count reorders float sums and drifts like a reseed (C-GCN seed 1: 80.62
-    test at 1 thread, 80.01 at 2), so the caller puts the runs it prefers first.
+    another thread count may reorder float sums and drift like a reseed (setup v2, seed 1: the
+    C-GCN gave test 79.93 at 1 and at 2 threads, Student-R 81.81 at 1 and 81.64 at 2), so the
+    caller puts the runs it prefers first.
     """
     kept, skipped = [], []
     for run in runs:
