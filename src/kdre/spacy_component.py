@@ -245,7 +245,9 @@ class _Columns:
                     self.sent_start[i], self.sent_end[i] = sent.start, sent.end
 
 
-@Language.factory(
+# The class is the factory (spaCy reads its settings from __init__'s signature); the entry
+# point names it `make_kdre_relations`.
+make_kdre_relations = Language.factory(
     "kdre_relations",
     default_config={
         "model": None,
@@ -258,31 +260,4 @@ class _Columns:
         "both_orders": True,
         "model_batch_size": 32,
     },
-)
-def make_kdre_relations(
-    nlp: Language,
-    name: str,
-    model: str | None,
-    candidates: str,
-    max_distance: int,
-    threshold: float,
-    top_k: int,
-    attr: str,
-    batch_size: int,
-    both_orders: bool,
-    model_batch_size: int,
-) -> KdreRelations:
-    """A kdre model file as a spaCy component (see the module docstring)."""
-    return KdreRelations(
-        nlp,
-        name,
-        model,
-        candidates,
-        max_distance,
-        threshold,
-        top_k,
-        attr,
-        batch_size,
-        both_orders,
-        model_batch_size,
-    )
+)(KdreRelations)
