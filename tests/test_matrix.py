@@ -134,6 +134,12 @@ def test_the_lineage_cell_is_finished_only_by_runs_of_the_lineage_protocol():
     cells = {"relation": CELLS["relation"], "lineage": LINEAGE_CELLS["lineage"]}
     todo = [(cell, seed) for cell, _, seed in missing(runs, ref, [1, 2], cells)]
     assert todo == [("relation", 2), ("lineage", 1)]
-    own = cell_reference({**ref, "dataset": None}, LINEAGE_CELLS["lineage"])
-    assert own["dataset"] == {"semeval_directions": False} and own["gamma"] == "relation"
-    assert "dataset" not in ref or ref["dataset"] != own["dataset"]  # the reference is untouched
+    # a null section means its defaults; an existing one keeps its other keys; swept keys
+    # (gamma) stay the reference's; the reference itself is not changed
+    assert cell_reference({**ref, "dataset": None}, LINEAGE_CELLS["lineage"])["dataset"] == {
+        "semeval_directions": False
+    }
+    base = {**ref, "gamma": "scalar", "dataset": {"dev_size": 500}}
+    own = cell_reference(base, LINEAGE_CELLS["lineage"])
+    assert own["dataset"] == {"dev_size": 500, "semeval_directions": False}
+    assert own["gamma"] == "scalar" and base["dataset"] == {"dev_size": 500}
