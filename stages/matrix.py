@@ -78,19 +78,12 @@ LINEAGE_CELLS: dict[str, dict[str, str]] = {
 # The Transformer issue's teachers (MiniLM fine-tuned, h_tea = F(h_transformer) + γ_v ⊙ G(p)),
 # each distilled into the default student: with the type term, without it, and the plain
 # fine-tuned MiniLM (no type term, no TSD) that the typed teacher must beat on dev.
+_TRANSFORMER = {"gamma": "vector", "teacher.encoder": "transformer"}
+_NO_TC = {"teacher.type_constraints": "false"}
 TRANSFORMER_CELLS: dict[str, dict[str, str]] = {
-    "transformer": {"gamma": "vector", "teacher.encoder": "transformer"},
-    "transformer-no-tc": {
-        "gamma": "vector",
-        "teacher.encoder": "transformer",
-        "teacher.type_constraints": "false",
-    },
-    "transformer-plain": {
-        "gamma": "vector",
-        "teacher.encoder": "transformer",
-        "teacher.type_constraints": "false",
-        "teacher.tsd": "false",
-    },
+    "transformer": _TRANSFORMER,
+    "transformer-no-tc": {**_TRANSFORMER, **_NO_TC},
+    "transformer-plain": {**_TRANSFORMER, **_NO_TC, "teacher.tsd": "false"},
 }
 ALL_CELLS = {
     **CELLS,
