@@ -10,6 +10,10 @@ two marked nominals in doc.spans["nominals"] as the only candidates (one pair pe
 pipeline and the pipeline with the component, so both see the same machine load; the figure is
 the median pass of each, and the ratio the median of the passes' ratios. Prints one JSON
 object.
+
+`--sweep 16,32,64` times the component alone instead, on Docs the pipeline has already
+processed, for each `model_batch_size` in turn within every pass (median seconds over passes):
+the A/B behind the component's default.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ def main() -> None:
     ap.add_argument("--passes", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--limit", type=int, default=0, help="first N test sentences (0 = all)")
+    ap.add_argument("--sweep", default="", help="model_batch_size values to time, comma-separated")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     _, _, payload = load_model(args.model)
@@ -59,6 +64,9 @@ def main() -> None:
         "kdre_relations",
         config={"model": str(args.model), "candidates": "spans:nominals", "both_orders": False},
     )
+    if args.sweep:
+        sweep(with_rel, docs(), [int(v) for v in args.sweep.split(",")], args.passes)
+        return
     for pipeline in (nlp, with_rel):  # warm-up, not timed
         list(pipeline.pipe(docs()[:64]))
     rates: dict[str, list[float]] = {"plain": [], "with_component": []}
@@ -87,6 +95,28 @@ def main() -> None:
                 "ratio_per_pass": [round(r, 3) for r in pair_ratios],
                 "per_pass": {k: [round(x, 1) for x in v] for k, v in rates.items()},
             },
+            indent=2,
+        )
+    )
+
+
+def sweep(nlp, docs: list[Doc], sizes: list[int], passes: int) -> None:
+    """Seconds for the component alone over ``docs`` at each model batch size, sizes
+    alternating within every pass so that all see the same machine load."""
+    component = nlp.get_pipe("kdre_relations")
+    parsed = list(nlp.pipe(docs, batch_size=256, disable=["kdre_relations"]))
+    list(component.pipe(parsed[:64]))  # warm-up, not timed
+    seconds: dict[int, list[float]] = {size: [] for size in sizes}
+    for _ in range(passes):
+        for size in sizes:
+            component.model_batch_size = size
+            start = time.perf_counter()
+            list(component.pipe(parsed, batch_size=256))
+            seconds[size].append(time.perf_counter() - start)
+    medians = {size: round(statistics.median(v), 3) for size, v in seconds.items()}
+    print(
+        json.dumps(
+            {"pairs": len(parsed), "passes": passes, "median_seconds": medians},
             indent=2,
         )
     )
