@@ -77,13 +77,19 @@ LINEAGE_CELLS: dict[str, dict[str, str]] = {
 }
 # The Transformer issue's teachers (MiniLM fine-tuned, h_tea = F(h_transformer) + γ_v ⊙ G(p)),
 # each distilled into the default student: with the type term, without it, and the plain
-# fine-tuned MiniLM (no type term, no TSD) that the typed teacher must beat on dev.
+# fine-tuned MiniLM (no types anywhere: no type term, untyped markers; no TSD) that the typed
+# teacher must beat on dev.
 _TRANSFORMER = {"gamma": "vector", "teacher.encoder": "transformer"}
 _NO_TC = {"teacher.type_constraints": "false"}
 TRANSFORMER_CELLS: dict[str, dict[str, str]] = {
     "transformer": _TRANSFORMER,
     "transformer-no-tc": {**_TRANSFORMER, **_NO_TC},
-    "transformer-plain": {**_TRANSFORMER, **_NO_TC, "teacher.tsd": "false"},
+    "transformer-plain": {
+        **_TRANSFORMER,
+        **_NO_TC,
+        "teacher.tsd": "false",
+        "teacher.transformer.typed_markers": "false",
+    },
 }
 ALL_CELLS = {
     **CELLS,
