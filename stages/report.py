@@ -123,6 +123,10 @@ def _run_at(name: str, rev: str | None, root: Path = Path(".")) -> Run | str | N
         ran, conflicts = lock_params(lock, tuple(metrics))
         if conflicts:
             return f"{name} (stale: its stages ran with different {', '.join(conflicts)})"
+        # The stages with metrics record only `dataset.name`; the protocol
+        # (dataset.semeval_directions) is the parse stage's, whose `dataset` made their data.
+        parsed, _ = lock_params(lock, ("parse",))
+        ran["dataset"] = {**parsed.get("dataset", {}), **ran.get("dataset", {})}
         return Run(name, ran, metrics, predictions)
     params_text = read("params.yaml")
     if params_text is None:

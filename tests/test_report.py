@@ -409,3 +409,41 @@ def test_lineage_protocol_runs_get_a_table_of_their_own():
     text = markdown(summarise(rows), rows, [], "", lineage=summarise(lin_rows))
     official, lineage_part = text.split("## Lineage protocol")
     assert "| C-GCN | 1 | 70.00" in official and "| C-GCN | 1 | 80.00" in lineage_part
+
+
+def test_a_run_carries_the_parse_stages_protocol(tmp_path):
+    """The stages with metrics record only dataset.name: a lineage run (10 undirected labels)
+    must still read as one, or the report counts it in the official protocol's table."""
+    import json as _json
+
+    import yaml as _yaml
+
+    from stages.report import _run_at
+
+    def stage(params: dict, outs: list[str], deps: list[str] = ()) -> dict:
+        return {
+            "cmd": "x",
+            "deps": [{"path": d, "md5": d} for d in deps],
+            "params": {"params.yaml": params},
+            "outs": [{"path": o, "md5": o} for o in outs],
+        }
+
+    lock = {
+        "schema": "2.0",
+        "stages": {
+            "parse": stage(
+                {"dataset": {"name": "semeval", "semeval_directions": False}}, ["data/parsed"]
+            ),
+            "baseline": stage(
+                {"dataset.name": "semeval", "seed": 1}, ["models/baseline.pt"], ["data/parsed"]
+            ),
+        },
+    }
+    (tmp_path / "dvc.lock").write_text(_yaml.safe_dump(lock), encoding="utf-8")
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "metrics/baseline.json").write_text(
+        _json.dumps({"dev": {"f1": 80.0}, "test": {"f1": 79.0}}), encoding="utf-8"
+    )
+    run = _run_at("lineage-s1", None, tmp_path)
+    assert run.params["dataset"] == {"name": "semeval", "semeval_directions": False}
+    assert run.params["seed"] == 1
