@@ -37,6 +37,7 @@ SWEPT = (
     "teacher.base",
     "types.source",
     "teacher.encoder",
+    "teacher.transformer.typed_markers",
     "student.hint",
     "student.maa",
     "student.kd",
@@ -218,7 +219,9 @@ def model_rows(run: Run, defaults: dict | None = None) -> list[dict]:
     run_types = flat.get("types.source", own_types)
     tagged = f" [{run_types} types]" if run_types != own_types and "TC" not in off else ""
     if flat.get("teacher.encoder", "cgcn") == "transformer":
-        tagged += " [transformer teacher]"
+        # the plain fine-tuned transformer sees no types in its input either
+        untyped = flat.get("teacher.transformer.typed_markers") is False
+        tagged += " [transformer teacher, untyped markers]" if untyped else " [transformer teacher]"
     rows = []
 
     def add(
