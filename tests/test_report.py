@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 
 import pytest
+import yaml
 
 from kdre import SETUP_VERSION
 from kdre.config import Params
@@ -414,10 +416,6 @@ def test_lineage_protocol_runs_get_a_table_of_their_own():
 def test_a_run_carries_the_parse_stages_protocol(tmp_path):
     """The stages with metrics record only dataset.name: a lineage run (10 undirected labels)
     must still read as one, or the report counts it in the official protocol's table."""
-    import json as _json
-
-    import yaml as _yaml
-
     from stages.report import _run_at
 
     def stage(params: dict, outs: list[str], deps: list[str] = ()) -> dict:
@@ -439,10 +437,10 @@ def test_a_run_carries_the_parse_stages_protocol(tmp_path):
             ),
         },
     }
-    (tmp_path / "dvc.lock").write_text(_yaml.safe_dump(lock), encoding="utf-8")
+    (tmp_path / "dvc.lock").write_text(yaml.safe_dump(lock), encoding="utf-8")
     (tmp_path / "metrics").mkdir()
     (tmp_path / "metrics/baseline.json").write_text(
-        _json.dumps({"dev": {"f1": 80.0}, "test": {"f1": 79.0}}), encoding="utf-8"
+        json.dumps({"dev": {"f1": 80.0}, "test": {"f1": 79.0}}), encoding="utf-8"
     )
     run = _run_at("lineage-s1", None, tmp_path)
     assert run.params["dataset"] == {"name": "semeval", "semeval_directions": False}
