@@ -120,13 +120,12 @@ def _run_at(name: str, rev: str | None, root: Path = Path(".")) -> Run | str | N
     if not metrics:
         return None
     if lock:
-        ran, conflicts = lock_params(lock, tuple(metrics))
+        # The params of every stage behind the metrics, the upstream ones included: the stages
+        # with metrics record only `dataset.name`, while the protocol
+        # (dataset.semeval_directions) is the parse stage's, whose `dataset` made their data.
+        ran, conflicts = lock_params(lock, tuple(sorted(fresh)))
         if conflicts:
             return f"{name} (stale: its stages ran with different {', '.join(conflicts)})"
-        # The stages with metrics record only `dataset.name`; the protocol
-        # (dataset.semeval_directions) is the parse stage's, whose `dataset` made their data.
-        parsed, _ = lock_params(lock, ("parse",))
-        ran["dataset"] = {**parsed.get("dataset", {}), **ran.get("dataset", {})}
         return Run(name, ran, metrics, predictions)
     params_text = read("params.yaml")
     if params_text is None:
