@@ -11,6 +11,7 @@ DVC stage on purpose: a stage sees only its own workspace, never its sibling exp
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from dataclasses import asdict
 from pathlib import Path
@@ -33,6 +34,7 @@ from kdre.report import (
     lock_params,
     markdown,
     plot,
+    setup_version,
     summarise,
     vectors_label,
 )
@@ -146,6 +148,32 @@ def experiment_refs() -> list[tuple[str, str]]:
     return out
 
 
+def _archived_version(folder: Path) -> int | None:
+    """The setup version of the run archived in ``folder``; None when it is not a usable run."""
+    run = _run_at(folder.name, None, folder)
+    return setup_version(run) if isinstance(run, Run) else None
+
+
+def _replace_archived(archive: Path, name: str, files: dict[str, str]) -> None:
+    """Make ``archive``/<name>/ hold exactly ``files``: written beside it first, then swapped
+    in, so no file of an earlier run of that name lingers and a crash leaves the old folder
+    whole. An earlier run of another setup version is kept as <name>@v<version> (the report's
+    "across setup versions" table reads it) instead of being overwritten."""
+    target = archive / name
+    staging = archive / f".{name}.new"
+    shutil.rmtree(staging, ignore_errors=True)
+    for path, text in files.items():
+        write_text(staging / path, text)
+    if target.is_dir():
+        old = _archived_version(target)
+        kept = archive / f"{name}@v{old}"
+        if old is not None and old != _archived_version(staging) and not kept.exists():
+            target.rename(kept)
+        else:
+            shutil.rmtree(target)
+    staging.rename(target)
+
+
 def archive_experiments(archive: Path, refs: list[tuple[str, str]]) -> list[str]:
     """Copy each experiment ref's run files into ``archive``/<name>/; the names copied.
 
@@ -166,9 +194,7 @@ def archive_experiments(archive: Path, refs: list[tuple[str, str]]) -> list[str]
         files["run.json"] = (
             json.dumps({"experiment": name, "commit": sha, "parent": parent}, indent=2) + "\n"
         )
-        for path, text in files.items():
-            if text is not None:
-                write_text(archive / name / path, text)
+        _replace_archived(archive, name, {k: v for k, v in files.items() if v is not None})
         copied.append(name)
     return copied
 
@@ -177,7 +203,11 @@ def archived_runs(archive: Path) -> list[tuple[str, Path]]:
     """(name, folder) of every run in the archive, by name."""
     if not archive.is_dir():
         return []
-    return [(d.name, d) for d in sorted(archive.iterdir()) if d.is_dir()]
+    return [
+        (d.name, d)
+        for d in sorted(archive.iterdir())
+        if d.is_dir() and not d.name.startswith(".")  # .<name>.new: a copy cut short
+    ]
 
 
 def find_runs(archive: Path, workspace: bool, save: bool) -> list[Run | str]:

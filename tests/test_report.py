@@ -445,3 +445,35 @@ def test_a_run_carries_the_parse_stages_protocol(tmp_path):
     run = _run_at("lineage-s1", None, tmp_path)
     assert run.params["dataset"] == {"name": "semeval", "semeval_directions": False}
     assert run.params["seed"] == 1
+
+
+def test_archiving_a_run_again_keeps_another_setup_versions_run_and_no_stale_file(tmp_path):
+    """Re-archiving an experiment name: a run of the same setup version is replaced whole (no
+    prediction file of the old run lingers), one of an older version is kept as <name>@v<n>."""
+    from stages.report import _replace_archived, archived_runs
+
+    def files(f1, version, predictions):
+        out = {"params.yaml": yaml.safe_dump(params())}
+        out |= {
+            f"metrics/{stem}.json": json.dumps(content)
+            for stem, content in metrics(70, 71, f1, version=version).items()
+        }
+        if predictions:
+            out["predictions/student_test.txt"] = "8001\tOther\n"
+        return out
+
+    def f1(folder):
+        return json.loads((folder / "metrics/student.json").read_text())["test"]["f1"]
+
+    archive = tmp_path / "runs"
+    _replace_archived(archive, "no-ht-s1", files(75, None, predictions=True))  # version 1
+    _replace_archived(archive, "no-ht-s1", files(76, SETUP_VERSION, predictions=False))
+    assert [n for n, _ in archived_runs(archive)] == ["no-ht-s1", "no-ht-s1@v1"]
+    assert f1(archive / "no-ht-s1") == 76 and f1(archive / "no-ht-s1@v1") == 75
+    assert not (archive / "no-ht-s1/predictions").exists()
+    assert (archive / "no-ht-s1@v1/predictions/student_test.txt").exists()
+    _replace_archived(archive, "no-ht-s1", files(77, SETUP_VERSION, predictions=False))
+    assert [n for n, _ in archived_runs(archive)] == ["no-ht-s1", "no-ht-s1@v1"]
+    assert f1(archive / "no-ht-s1") == 77 and f1(archive / "no-ht-s1@v1") == 75
+    (archive / ".no-ht-s1.new").mkdir()  # a copy cut short is no run
+    assert [n for n, _ in archived_runs(archive)] == ["no-ht-s1", "no-ht-s1@v1"]
