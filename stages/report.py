@@ -28,6 +28,7 @@ from kdre.report import (
     Run,
     by_vectors,
     by_version,
+    collapsed_rows,
     collect,
     control_comparisons,
     fresh_stages,
@@ -293,6 +294,8 @@ def report(
     lineage = summarise(lineage_rows) if not lineage_rows.empty else None
     spec, gold = test_gold(load_params(params))
     controls = control_comparisons(runs, reference, defaults, gold, spec, CONTROL_SAMPLES)
+    official = rows[rows["vectors"] == own_vectors] if not rows.empty else rows
+    collapsed = collapsed_rows(official, runs, gold)
     text = markdown(
         summary,
         rows,
@@ -304,6 +307,7 @@ def report(
         controls,
         CONTROL_SAMPLES,
         lineage,
+        summarise(collapsed),
     )
     for path in (out, csv, figure):
         path.parent.mkdir(parents=True, exist_ok=True)

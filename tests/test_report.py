@@ -477,3 +477,30 @@ def test_archiving_a_run_again_keeps_another_setup_versions_run_and_no_stale_fil
     assert f1(archive / "no-ht-s1") == 77 and f1(archive / "no-ht-s1@v1") == 75
     (archive / ".no-ht-s1.new").mkdir()  # a copy cut short is no run
     assert [n for n, _ in archived_runs(archive)] == ["no-ht-s1", "no-ht-s1@v1"]
+
+
+def test_the_official_runs_are_rescored_by_the_lineage_figure():
+    """C-GCN and Student-R of the official table, rescored with directions merged: from the
+    run's evaluate metrics where it has the lineage figure, else from its test predictions."""
+    from kdre.report import collapsed_rows
+
+    gold = {
+        "1": "Cause-Effect(e1,e2)",
+        "2": "Cause-Effect(e2,e1)",
+        "3": "Other",
+        "4": "Component-Whole(e1,e2)",
+    }
+    # the wrong direction of 1 is right once merged: P = (2/2 + 1/2) / 2, R = 1, F1 = 6/7
+    baseline = "1\tCause-Effect(e2,e1)\n2\tCause-Effect(e2,e1)\n3\tComponent-Whole(e1,e2)\n"
+    baseline += "4\tComponent-Whole(e1,e2)\n"
+    m = metrics(70, 71, 72, version=SETUP_VERSION)
+    m["evaluate"]["student.test.lineage.f1"] = 90.0
+    run = Run("relation-s1", params(gamma="relation"), m, {"baseline": baseline})
+    rows, _ = collect([run], params(gamma="relation"), asdict(Params()))
+    out = collapsed_rows(rows, [run], gold).set_index("model")
+    assert sorted(out.index) == ["C-GCN", "Student-R"]  # not the teacher
+    assert out.loc["C-GCN", "test_f1"] == pytest.approx(600 / 7, abs=0.01)
+    assert out.loc["Student-R", "test_f1"] == 90.0
+    assert out["dev_f1"].isna().all()
+    # without gold (no parsed test split), only the figure in the metrics remains
+    assert list(collapsed_rows(rows, [run], None)["model"]) == ["Student-R"]
