@@ -294,8 +294,7 @@ def report(
     lineage = summarise(lineage_rows) if not lineage_rows.empty else None
     spec, gold = test_gold(load_params(params))
     controls = control_comparisons(runs, reference, defaults, gold, spec, CONTROL_SAMPLES)
-    official = rows[rows["vectors"] == own_vectors] if not rows.empty else rows
-    collapsed = collapsed_rows(official, runs, gold)
+    collapsed = collapsed_rows(runs, reference, defaults, own_vectors, gold)
     text = markdown(
         summary,
         rows,

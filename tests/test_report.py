@@ -17,6 +17,7 @@ from kdre.report import (
     plot,
     setup_version,
     summarise,
+    vectors_label,
 )
 
 BASE = {
@@ -496,11 +497,17 @@ def test_the_official_runs_are_rescored_by_the_lineage_figure():
     m = metrics(70, 71, 72, version=SETUP_VERSION)
     m["evaluate"]["student.test.lineage.f1"] = 90.0
     run = Run("relation-s1", params(gamma="relation"), m, {"baseline": baseline})
-    rows, _ = collect([run], params(gamma="relation"), asdict(Params()))
-    out = collapsed_rows(rows, [run], gold).set_index("model")
+    # a C-GCN-only run of the same seed, first in line, keeps neither figure nor predictions
+    alone = Run("cgcn-s1", params(gamma="relation"), {"baseline": m["baseline"]})
+    ref, defaults = params(gamma="relation"), asdict(Params())
+    vectors = vectors_label(ref, defaults)
+    out = collapsed_rows([alone, run], ref, defaults, vectors, gold).set_index("model")
     assert sorted(out.index) == ["C-GCN", "Student-R"]  # not the teacher
     assert out.loc["C-GCN", "test_f1"] == pytest.approx(600 / 7, abs=0.01)
     assert out.loc["Student-R", "test_f1"] == 90.0
     assert out["dev_f1"].isna().all()
     # without gold (no parsed test split), only the figure in the metrics remains
-    assert list(collapsed_rows(rows, [run], None)["model"]) == ["Student-R"]
+    assert list(collapsed_rows([run], ref, defaults, vectors, None)["model"]) == ["Student-R"]
+    # another setup's run is not counted
+    other = Run("x", params(gamma="relation", train={"epochs": 9}), m, {"baseline": baseline})
+    assert collapsed_rows([other], ref, defaults, vectors, gold).empty

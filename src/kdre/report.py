@@ -368,31 +368,41 @@ def control_comparisons(
 
 
 def collapsed_rows(
-    rows: pd.DataFrame, runs: list[Run], gold: dict[str, str] | None
+    runs: list[Run],
+    reference: dict,
+    defaults: dict,
+    vectors: str,
+    gold: dict[str, str] | None,
 ) -> pd.DataFrame:
-    """The official-protocol C-GCN and Student-R (trained on 19 directed labels) rescored by
-    the lineage figure, directions merged after prediction: KD4NRE's Table 1 lists 19 labels,
-    so this is the other reading of its protocol. The figure comes from the run's evaluate
-    metrics, or from its archived test predictions and ``gold`` (runs older than the lineage
-    metric); rows with neither are left out. Test only: dev predictions are not archived."""
-    if rows.empty:
-        return rows
+    """The official-protocol C-GCN and Student-R (trained on 19 directed labels) of
+    ``vectors``, rescored by the lineage figure with directions merged after prediction:
+    KD4NRE's Table 1 lists 19 labels, so this is the other reading of its protocol. The figure
+    comes from a run's evaluate metrics, or from its archived test predictions and ``gold``
+    (runs older than the lineage metric). A (model, seed) counts once, from the first run in
+    ``runs`` that has the figure (a C-GCN-only run keeps no predictions; another run of the
+    same seed retrained or restored the same C-GCN). Test only: dev predictions are not
+    archived."""
     from kdre.scoring import lineage_score
 
-    by_name = {run.name: run for run in runs}
-    out = []
-    for row in rows[rows["model"].isin(VECTOR_MODELS)].to_dict("records"):
-        run, stem = by_name.get(row["run"]), row["kind"]  # kind: baseline / student
-        if run is None:
+    found = []
+    for run in runs:
+        if not same_setup(run, reference, defaults, free=VECTORS):
             continue
-        f1 = run.metrics.get("evaluate", {}).get(f"{stem}.test.lineage.f1")
-        if f1 is None and gold and stem in run.predictions:
-            pred = read_predictions(run.predictions[stem])
-            if set(pred) == set(gold):
-                f1 = lineage_score(pred, gold).f1
-        if f1 is not None:
-            out.append({**row, "test_f1": f1, "dev_f1": float("nan"), "p_value": float("nan")})
-    return pd.DataFrame(out)
+        for row in model_rows(run, defaults):
+            if row["model"] not in VECTOR_MODELS or row["vectors"] != vectors:
+                continue
+            stem = row["kind"]  # baseline / student: the metrics' and predictions' name
+            f1 = run.metrics.get("evaluate", {}).get(f"{stem}.test.lineage.f1")
+            if f1 is None and gold and stem in run.predictions:
+                pred = read_predictions(run.predictions[stem])
+                if set(pred) == set(gold):
+                    f1 = lineage_score(pred, gold).f1
+            if f1 is not None:
+                found.append({**row, "test_f1": f1, "dev_f1": float("nan"), "p_value": None})
+    frame = pd.DataFrame(found)
+    if frame.empty:
+        return frame
+    return frame.drop_duplicates(subset=["model", "seed"], keep="first").reset_index(drop=True)
 
 
 def _controls_table(controls: pd.DataFrame, samples: int) -> list[str]:
