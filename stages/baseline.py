@@ -11,7 +11,12 @@ from kdre.config import load_params
 from kdre.runs import run_baseline
 from stages.common import (
     EMBEDDINGS,
+    PARAMS,
+    PARSED,
     EmbeddingsOption,
+    ParamsOption,
+    ParsedOption,
+    ProgressOption,
     outputs_together,
     write_history,
     write_json,
@@ -19,17 +24,15 @@ from stages.common import (
 
 
 def baseline(
-    params: Annotated[Path, typer.Option(help="Parameters file.")] = Path("params.yaml"),
-    parsed: Annotated[Path, typer.Option(help="Folder of the parsed splits.")] = Path(
-        "data/parsed"
-    ),
+    params: ParamsOption = PARAMS,
+    parsed: ParsedOption = PARSED,
     model: Annotated[Path, typer.Option(help="Model file to write.")] = Path("models/baseline.pt"),
     metrics: Annotated[Path, typer.Option(help="Metrics JSON.")] = Path("metrics/baseline.json"),
     history: Annotated[Path, typer.Option(help="Per-epoch CSV.")] = Path(
         "metrics/baseline_history.csv"
     ),
     embeddings: EmbeddingsOption = EMBEDDINGS,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    progress: ProgressOption = True,
 ) -> None:
     """Train the C-GCN baseline and keep the checkpoint with the best dev F1.
 

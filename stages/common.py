@@ -21,6 +21,16 @@ EmbeddingsOption = Annotated[
     ),
 ]
 EMBEDDINGS = Path("data/embeddings")
+# The options every stage shares, declared once so their help reads the same everywhere.
+ParamsOption = Annotated[Path, typer.Option(help="Parameters file.")]
+PARAMS = Path("params.yaml")
+ParsedOption = Annotated[Path, typer.Option(help="Folder of the parsed splits.")]
+PARSED = Path("data/parsed")
+TypedOption = Annotated[
+    Path, typer.Option(help="Folder of the typed splits (the types stage's output).")
+]
+TYPED = Path("data/types")
+ProgressOption = Annotated[bool, typer.Option(help="Show a progress bar on stderr.")]
 
 
 def write_text(path: Path, text: str) -> None:

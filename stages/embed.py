@@ -21,7 +21,15 @@ from kdre.embeddings import (
 from kdre.minilm import WordFeaturizer
 from kdre.schema import SPLITS, read_split
 from kdre.training import resolve_device
-from stages.common import outputs_together, write_json
+from stages.common import (
+    PARAMS,
+    PARSED,
+    ParamsOption,
+    ParsedOption,
+    ProgressOption,
+    outputs_together,
+    write_json,
+)
 
 
 def cache_contextual(frames: dict, folder: Path, threads: int, progress: bool) -> dict:
@@ -53,15 +61,13 @@ def cache_contextual(frames: dict, folder: Path, threads: int, progress: bool) -
 
 
 def embed(
-    params: Annotated[Path, typer.Option(help="Parameters file.")] = Path("params.yaml"),
-    parsed: Annotated[Path, typer.Option(help="Folder of the parsed splits.")] = Path(
-        "data/parsed"
-    ),
+    params: ParamsOption = PARAMS,
+    parsed: ParsedOption = PARSED,
     out: Annotated[
         Path, typer.Option(help="Output folder: the table and any contextual vectors.")
     ] = Path("data/embeddings"),
     metrics: Annotated[Path, typer.Option(help="Summary JSON.")] = Path("metrics/embed.json"),
-    progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    progress: ProgressOption = True,
 ) -> None:
     """Look up every word of the parsed corpus in `embeddings.source` once, for all training.
 

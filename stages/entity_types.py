@@ -14,14 +14,20 @@ from kdre.config import load_params
 from kdre.datasets import dataset_spec
 from kdre.entity_types import TYPER_FILE, EntityTyper, type_entropy
 from kdre.schema import SPLITS, read_split
-from stages.common import outputs_together, write_json, write_text
+from stages.common import (
+    PARAMS,
+    PARSED,
+    ParamsOption,
+    ParsedOption,
+    outputs_together,
+    write_json,
+    write_text,
+)
 
 
 def types(
-    params: Annotated[Path, typer.Option(help="Parameters file.")] = Path("params.yaml"),
-    parsed: Annotated[Path, typer.Option(help="Folder of the parsed splits.")] = Path(
-        "data/parsed"
-    ),
+    params: ParamsOption = PARAMS,
+    parsed: ParsedOption = PARSED,
     out: Annotated[Path, typer.Option(help="Folder of the typed splits to write.")] = Path(
         "data/types"
     ),

@@ -16,16 +16,14 @@ from kdre.datasets.base import DatasetSpec
 from kdre.evaluation import Predictions, confusion, flat_metrics, per_relation_f1, predict_file
 from kdre.schema import read_split
 from kdre.significance import paired_bootstrap
-from stages.common import outputs_together, write_json
+from stages.common import PARAMS, TYPED, ParamsOption, TypedOption, outputs_together, write_json
 
 MODELS = ("baseline", "teacher", "student")
 
 
 def evaluate(
-    params: Annotated[Path, typer.Option(help="Parameters file.")] = Path("params.yaml"),
-    parsed: Annotated[
-        Path, typer.Option(help="Folder of the typed splits (the types stage's output).")
-    ] = Path("data/types"),
+    params: ParamsOption = PARAMS,
+    parsed: TypedOption = TYPED,
     models: Annotated[Path, typer.Option(help="Folder of baseline/teacher/student.pt.")] = Path(
         "models"
     ),

@@ -12,14 +12,12 @@ from kdre.datasets import dataset_spec
 from kdre.errors import InputError
 from kdre.graph import PatternTable, build_graph, plot_heatmap
 from kdre.schema import read_split
-from stages.common import outputs_together, write_json
+from stages.common import PARAMS, TYPED, ParamsOption, TypedOption, outputs_together, write_json
 
 
 def graph(
-    params: Annotated[Path, typer.Option(help="Parameters file.")] = Path("params.yaml"),
-    parsed: Annotated[
-        Path, typer.Option(help="Folder of the typed splits (the types stage's output).")
-    ] = Path("data/types"),
+    params: ParamsOption = PARAMS,
+    parsed: TypedOption = TYPED,
     out: Annotated[Path, typer.Option(help="Graph parquet to write.")] = Path(
         "data/graph/graph.parquet"
     ),

@@ -9,18 +9,18 @@ import typer
 
 from kdre import corpus, schema
 from kdre.config import load_params
-from stages.common import outputs_together, write_json
+from stages.common import PARAMS, ParamsOption, ProgressOption, outputs_together, write_json
 
 
 def parse(
-    params: Annotated[Path, typer.Option(help="Parameters file.")] = Path("params.yaml"),
+    params: ParamsOption = PARAMS,
     out: Annotated[Path, typer.Option(help="Output folder for the parquet files.")] = Path(
         "data/parsed"
     ),
     metrics: Annotated[Path, typer.Option(help="Counts per split, JSON.")] = Path(
         "metrics/parse.json"
     ),
-    progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    progress: ProgressOption = True,
 ) -> None:
     """Parse the raw corpus into kdre's schema, one parquet per split.
 

@@ -11,7 +11,12 @@ from kdre.config import load_params
 from kdre.distill import run_student
 from stages.common import (
     EMBEDDINGS,
+    PARAMS,
+    PARSED,
     EmbeddingsOption,
+    ParamsOption,
+    ParsedOption,
+    ProgressOption,
     outputs_together,
     write_history,
     write_json,
@@ -19,10 +24,8 @@ from stages.common import (
 
 
 def student(
-    params: Annotated[Path, typer.Option(help="Parameters file.")] = Path("params.yaml"),
-    parsed: Annotated[Path, typer.Option(help="Folder of the parsed splits.")] = Path(
-        "data/parsed"
-    ),
+    params: ParamsOption = PARAMS,
+    parsed: ParsedOption = PARSED,
     soft_labels: Annotated[Path, typer.Option(help="The teacher's soft labels of train.")] = Path(
         "data/soft_labels/train.parquet"
     ),
@@ -32,7 +35,7 @@ def student(
         "metrics/student_history.csv"
     ),
     embeddings: EmbeddingsOption = EMBEDDINGS,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    progress: ProgressOption = True,
 ) -> None:
     """Train the student: F(h_base) + F(h_maa), loss (1−λ_kd)·L_GT + λ_kd·(L_KD + λ_ht·L_HT).
 

@@ -11,7 +11,12 @@ from kdre.config import load_params
 from kdre.teaching import run_teacher
 from stages.common import (
     EMBEDDINGS,
+    PARAMS,
+    TYPED,
     EmbeddingsOption,
+    ParamsOption,
+    ProgressOption,
+    TypedOption,
     outputs_together,
     write_history,
     write_json,
@@ -19,10 +24,8 @@ from stages.common import (
 
 
 def teacher(
-    params: Annotated[Path, typer.Option(help="Parameters file.")] = Path("params.yaml"),
-    parsed: Annotated[
-        Path, typer.Option(help="Folder of the typed splits (the types stage's output).")
-    ] = Path("data/types"),
+    params: ParamsOption = PARAMS,
+    parsed: TypedOption = TYPED,
     graph: Annotated[Path, typer.Option(help="Graph parquet.")] = Path("data/graph/graph.parquet"),
     baseline: Annotated[
         Path, typer.Option(help="Baseline model (teacher.base frozen/finetune).")
@@ -36,7 +39,7 @@ def teacher(
         "metrics/teacher_history.csv"
     ),
     embeddings: EmbeddingsOption = EMBEDDINGS,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    progress: ProgressOption = True,
 ) -> None:
     """Train a teacher with soft type constraints and write the soft labels of the training set.
 
