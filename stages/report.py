@@ -157,9 +157,10 @@ def _archived_version(folder: Path) -> int | None:
 
 def _replace_archived(archive: Path, name: str, files: dict[str, str]) -> None:
     """Make ``archive``/<name>/ hold exactly ``files``: written beside it first, then swapped
-    in, so no file of an earlier run of that name lingers and a crash leaves the old folder
-    whole. An earlier run of another setup version is kept as <name>@v<version> (the report's
-    "across setup versions" table reads it) instead of being overwritten."""
+    in, so no file of an earlier run of that name lingers and a crash while writing leaves the
+    old folder whole (the swap itself is two renames, not one atomic step). An earlier run of
+    another setup version is kept as <name>@v<version> (the report's "across setup versions"
+    table reads it) instead of being overwritten."""
     target = archive / name
     staging = archive / f".{name}.new"
     shutil.rmtree(staging, ignore_errors=True)
