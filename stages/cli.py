@@ -1,30 +1,70 @@
-"""The ``kdre`` console script: one subcommand per pipeline stage, plus tools."""
+"""The ``kdre`` console script: one subcommand per pipeline stage, plus tools.
+
+Each subcommand's module is imported only when that subcommand runs (:data:`COMMANDS`), so a
+stage's command imports its own code and nothing else's: what it runs is exactly the import
+closure that dvc.yaml's ``deps`` must cover (``tests/test_dvc_deps.py``), and a change to
+another stage's module cannot touch it. ``kdre --help`` still loads every module, to list each
+command's help.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from kdre.errors import InputError
-from stages import (
-    baseline,
-    embed,
-    entity_types,
-    evaluate,
-    graph,
-    matrix,
-    parse,
-    predict,
-    report,
-    score,
-    student,
-    teacher,
-    wordnet_table,
-)
+
+# subcommand → (module, attribute): a function becomes one command; a Typer app, a group.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "parse": ("stages.parse", "parse"),
+    "types": ("stages.entity_types", "types"),
+    "graph": ("stages.graph", "graph"),
+    "embed": ("stages.embed", "embed"),
+    "baseline": ("stages.baseline", "baseline"),
+    "teacher": ("stages.teacher", "teacher"),
+    "student": ("stages.student", "student"),
+    "evaluate": ("stages.evaluate", "evaluate"),
+    "predict": ("stages.predict", "predict"),
+    "report": ("stages.report", "report"),
+    "matrix": ("stages.matrix", "matrix"),
+    "wordnet-table": ("stages.wordnet_table", "wordnet_table"),
+    "params-reference": ("stages.params_reference", "params_reference"),
+    "score": ("stages.score", "app"),
+}
+MARKUP = "markdown"
+
+
+def load_command(name: str) -> click.Command:
+    """Import the module of subcommand ``name`` and build its click command."""
+    module, attr = COMMANDS[name]
+    target = getattr(importlib.import_module(module), attr)
+    # Built under a parent with kdre's settings, as `add_typer` / `command` on the app would.
+    parent = typer.Typer(add_completion=False, rich_markup_mode=MARKUP)
+    if isinstance(target, typer.Typer):
+        parent.add_typer(target, name=name)
+    else:
+        parent.command(name)(target)
+    parent.command("-")(_group)  # a second command keeps `parent` a group
+    return typer.main.get_group(parent).commands[name]
+
+
+class LazyGroup(TyperGroup):
+    """A Typer group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return load_command(cmd_name) if cmd_name in COMMANDS else None
+
 
 app = typer.Typer(
     name="kdre",
+    cls=LazyGroup,
     help=(
         "kdre — relation extraction with knowledge distilled from well-informed soft labels "
         "(KD4NRE, AAAI 2020). Each subcommand is one DVC stage; run them with `dvc repro`."
@@ -32,21 +72,14 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="markdown",
+    rich_markup_mode=MARKUP,
 )
-app.command("parse")(parse.parse)
-app.command("types")(entity_types.types)
-app.command("graph")(graph.graph)
-app.command("embed")(embed.embed)
-app.command("baseline")(baseline.baseline)
-app.command("teacher")(teacher.teacher)
-app.command("student")(student.student)
-app.command("evaluate")(evaluate.evaluate)
-app.command("predict")(predict.predict)
-app.command("report")(report.report)
-app.command("matrix")(matrix.matrix)
-app.command("wordnet-table")(wordnet_table.wordnet_table)
-app.add_typer(score.app, name="score")
+
+
+@app.callback()
+def _group() -> None:
+    # A group with no eagerly registered command needs a callback to stay a group.
+    pass
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,25 @@ TRAIN = SEMEVAL_DIR / "SemEval2010_task8_training/TRAIN_FILE.TXT"
 TEST = SEMEVAL_DIR / "SemEval2010_task8_testing_keys/TEST_FILE_FULL.TXT"
 SCORER_DIR = SEMEVAL_DIR / "SemEval2010_task8_scorer-v1.2"
 PERL_SCORER = SCORER_DIR / "semeval2010_task8_scorer-v1.2.pl"
+
+
+def require_semeval() -> None:
+    """Skip (or, with KDRE_REQUIRE_SEMEVAL set, as CI does, fail) a test that needs the
+    SemEval release when `make data` has not put it in data/raw."""
+    if SEMEVAL_DIR.is_dir():
+        return
+    reason = (
+        "the SemEval-2010 Task 8 release is not in data/raw: run `make data SEMEVAL=...` "
+        "(see docs/data.md)"
+    )
+    if os.environ.get("KDRE_REQUIRE_SEMEVAL"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def pytest_runtest_setup(item) -> None:
+    if item.get_closest_marker("semeval"):
+        require_semeval()
 
 
 @pytest.fixture(scope="session")
@@ -47,6 +67,7 @@ def tiny_parsed(tmp_path_factory) -> Path:
     from kdre import corpus, schema
     from kdre.config import DatasetConfig, ParseConfig
 
+    require_semeval()
     out = tmp_path_factory.mktemp("parsed")
     tables = corpus.parse_semeval(
         DatasetConfig(semeval_dir=str(SEMEVAL_DIR), dev_size=500), ParseConfig(limit=40), 1, False

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from conftest import REPO, TEST, write_records
 
@@ -67,6 +68,7 @@ def test_bad_corpus_one_line_and_nothing_written(tmp_path):
     assert not out.exists() or not any(out.iterdir())
 
 
+@pytest.mark.semeval
 def test_score_semeval_prints_official_line(tmp_path):
     pred = tmp_path / "pred.txt"
     pred.write_text("".join(f"{ex.id}\tOther\n" for ex in semeval.read_semeval(TEST)))
@@ -77,6 +79,7 @@ def test_score_semeval_prints_official_line(tmp_path):
     assert bad.returncode == 1 and "TEST_FILE_FULL.TXT:1: unknown label" in bad.stderr
 
 
+@pytest.mark.semeval
 def test_dvc_repro_smoke(tmp_path):
     """The pipeline through DVC on a small subset with a tiny model: every stage's outputs
     appear, the metrics parse, a second repro is a no-op, and `-S gamma=vector` reruns only

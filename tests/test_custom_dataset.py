@@ -79,6 +79,7 @@ def test_a_dev_label_that_train_lacks_is_named(tmp_path):
         corpus.parse_dataset(cfg, ParseConfig(), 1, False)
 
 
+@pytest.mark.semeval
 def test_the_whole_pipeline_runs_on_a_custom_corpus(tmp_path):
     work = tmp_path / "repo"
     work.mkdir()

@@ -24,6 +24,7 @@ def tiny_undirected(tmp_path_factory):
     return out
 
 
+@pytest.mark.semeval
 def test_ten_labels_and_the_same_dev_split(tiny_undirected, tiny_parsed):
     spec = spec_from_metadata(pq.read_schema(tiny_undirected / "train.parquet").metadata)
     assert spec == semeval.SPEC_UNDIRECTED and len(spec.labels) == 10
@@ -34,6 +35,7 @@ def test_ten_labels_and_the_same_dev_split(tiny_undirected, tiny_parsed):
         assert list(ten["relation"]) == [semeval.undirected(x) for x in nineteen["relation"]]
 
 
+@pytest.mark.semeval
 def test_a_ten_way_model_is_selected_and_scored_by_the_lineage_metric(tiny_undirected, tmp_path):
     import json
 

@@ -32,6 +32,7 @@ def raw_entities(path) -> dict[str, tuple[str, str]]:
     return out
 
 
+@pytest.mark.semeval
 def test_every_semeval_entity_is_a_token_span(nlp):
     """The alignment property, on all 10,717 examples."""
     checked = 0
@@ -73,6 +74,7 @@ def test_missing_spacy_model_is_one_clear_error():
         parsing.load_pipeline("no_such_model_xyz")
 
 
+@pytest.mark.semeval
 def test_parse_semeval_subset_matches_schema():
     tables = corpus.parse_semeval(
         DatasetConfig(semeval_dir=str(SEMEVAL_DIR)), ParseConfig(limit=25), seed=1, progress=False

@@ -99,6 +99,7 @@ def test_cli_stdin_jsonl_and_skip_invalid(model_file):
     assert records[0]["relation"] and "error" not in records[0]
 
 
+@pytest.mark.semeval
 def test_tsv_round_trip_matches_the_parsed_pipeline(model_file, tiny_parsed, tmp_path):
     """Raw SemEval lines → predict --format tsv → kdre score equals scoring the parsed split."""
     from conftest import TEST

@@ -69,6 +69,7 @@ def _write(path: Path, pairs) -> Path:
     return path
 
 
+@pytest.mark.semeval
 @pytest.mark.parametrize("seed", [0, 1])
 def test_python_equals_perl_on_generated_predictions(tmp_path, key_lines, seed):
     key = _write(tmp_path / "key.txt", key_lines)
@@ -77,6 +78,7 @@ def test_python_equals_perl_on_generated_predictions(tmp_path, key_lines, seed):
         assert python_official(pred, key) == perl_official(pred, key), name
 
 
+@pytest.mark.semeval
 def test_python_equals_perl_on_a_small_key_missing_relations(tmp_path, key_lines):
     rng = random.Random(3)
     small = [pair for pair in key_lines if not pair[1].startswith(("Cause", "Message"))][:150]
@@ -85,6 +87,7 @@ def test_python_equals_perl_on_a_small_key_missing_relations(tmp_path, key_lines
     assert python_official(pred, key) == perl_official(pred, key)
 
 
+@pytest.mark.semeval
 @pytest.mark.parametrize("n", [1, 2, 3, 5])
 def test_python_equals_perl_on_organisers_examples(n):
     """Prediction files written by the task organisers, not by us."""
@@ -93,11 +96,13 @@ def test_python_equals_perl_on_organisers_examples(n):
     assert python_official(pred, key) == perl_official(pred, key) == expected
 
 
+@pytest.mark.semeval
 def test_release_file_works_as_key(tmp_path, key_lines):
     pred = _write(tmp_path / "pred.txt", key_lines)
     assert python_official(pred, TEST) == "100.00"
 
 
+@pytest.mark.semeval
 def test_known_values(tmp_path, key_lines):
     key = dict(key_lines)
     assert scoring.semeval_score(key, key).f1 == pytest.approx(100.0)
@@ -121,6 +126,7 @@ def test_bad_prediction_files(tmp_path, content, message):
         scoring.read_answer_file(path, semeval.LABELS)
 
 
+@pytest.mark.semeval
 def test_unknown_id_is_an_error(key_lines):
     with pytest.raises(InputError, match="not in the answer key"):
         scoring.semeval_score({"1": "Other"}, dict(key_lines))
@@ -212,6 +218,7 @@ def python_figures(pred: Path, key: Path) -> dict[str, dict]:
     return out
 
 
+@pytest.mark.semeval
 @pytest.mark.parametrize("seed", [0, 1])
 def test_every_perl_figure_on_generated_predictions(tmp_path, key_lines, seed):
     key = _write(tmp_path / "key.txt", key_lines)
@@ -220,12 +227,14 @@ def test_every_perl_figure_on_generated_predictions(tmp_path, key_lines, seed):
         assert python_figures(pred, key) == perl_figures(pred, key), name
 
 
+@pytest.mark.semeval
 @pytest.mark.parametrize("n", [1, 2, 3, 5])
 def test_every_perl_figure_on_organisers_examples(n):
     pred, key = SCORER_DIR / f"proposed_answer{n}.txt", SCORER_DIR / f"answer_key{n}.txt"
     assert python_figures(pred, key) == perl_figures(pred, key)
 
 
+@pytest.mark.semeval
 def test_every_perl_figure_on_a_small_key_missing_relations(tmp_path, key_lines):
     rng = random.Random(4)
     small = [pair for pair in key_lines if not pair[1].startswith(("Cause", "Message"))][:150]
@@ -264,6 +273,7 @@ def test_lineage_figure_on_hand_computed_cases():
     assert scoring.lineage_score({}, key).f1 == 0.0
 
 
+@pytest.mark.semeval
 def test_score_cli_prints_and_keys_every_figure(tmp_path, key_lines):
     import json
 
@@ -307,6 +317,7 @@ def test_score_cli_prints_and_keys_every_figure(tmp_path, key_lines):
     assert "no direction" in data["official"]["unavailable"]
 
 
+@pytest.mark.semeval
 def test_evaluate_metrics_name_every_protocol(key_lines):
     from kdre.evaluation import Predictions, flat_metrics
 

@@ -9,6 +9,7 @@ from kdre.errors import InputError
 GOOD = '1\t"The <e1>audits</e1> were about <e2>waste</e2> and recycling."'
 
 
+@pytest.mark.semeval
 def test_release_files_read_completely():
     train = semeval.read_semeval(TRAIN)
     test = semeval.read_semeval(TEST)

@@ -36,6 +36,7 @@ def marked_docs(nlp, n: int):
     return docs
 
 
+@pytest.mark.semeval
 def test_top_label_equals_kdre_predict(nlp, model_file):
     import kdre
 

@@ -24,9 +24,16 @@ from kdre.errors import InputError
 DEFAULT_CPU_ISA = "avx2"
 
 # What each setting caps: ATen's dispatch, MKL's conditional numerical reproducibility
-# branch, oneDNN's ISA. Nothing is set for native.
+# branch, oneDNN's ISA. Nothing is set for native. MKL's CNR needs STRICT as well: the AVX2
+# branch alone gave other sgemm bits on an AVX-512/AMX Xeon than on an AVX2 EPYC, and with
+# STRICT the same bits (benchmarks/fingerprint.py; reports/fingerprints/), while on the
+# EPYC it changes no bit.
 CPU_ISAS: dict[str, dict[str, str]] = {
-    "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"},
+    "avx2": {
+        "ATEN_CPU_CAPABILITY": "avx2",
+        "MKL_CBWR": "AVX2,STRICT",
+        "ONEDNN_MAX_CPU_ISA": "AVX2",
+    },
     "native": {},
 }
 
@@ -67,21 +74,56 @@ def pin_cpu_isa(isa: str) -> None:
         )
 
 
+# The CPU flags that decide which kernels MKL, oneDNN and ATen may pick (the rest of
+# /proc/cpuinfo's flags do not change a float).
+ISA_FLAGS = re.compile(r"^(sse4_2|avx|avx2|fma|f16c|avx512\w*|amx\w*|avx_vnni\w*)$")
+
+
+def cpu_model() -> tuple[str, list[str]]:
+    """The CPU's model name and its kernel-relevant flags, from /proc/cpuinfo ("unknown" and
+    no flags where there is none, e.g. macOS)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError:
+        return "unknown", []
+    model = re.search(r"^model name\s*:\s*(.+)$", text, re.M)
+    flags = re.search(r"^flags\s*:\s*(.+)$", text, re.M)
+    found = sorted(f for f in (flags.group(1).split() if flags else []) if ISA_FLAGS.match(f))
+    return (model.group(1).strip() if model else "unknown"), found
+
+
 def cpu_info(isa: str) -> dict[str, str]:
     """What a run's floats depend on, for its metrics: the ISA asked for, the one ATen runs,
-    and the torch, MKL and oneDNN builds."""
+    the torch, MKL and oneDNN builds, and the CPU's model and kernel-relevant flags."""
     import torch
 
     config = torch.__config__.show()
     mkl = re.search(r"Math Kernel Library Version ([\w.\-]+)", config)
     onednn = re.search(r"MKL-DNN v([\w.]+)", config)
+    model, flags = cpu_model()
     return {
         "cpu_isa": isa,
         "aten_capability": torch.backends.cpu.get_cpu_capability(),
         "torch": torch.__version__,
         "mkl": mkl.group(1) if mkl else "none",
         "onednn": onednn.group(1) if onednn else "none",
+        "cpu_model": model,
+        "cpu_flags": " ".join(flags),
     }
+
+
+def device_info(device) -> dict[str, str]:
+    """Where a run computed, for its metrics: ``device`` ("cpu" or "cuda"), and on CUDA the
+    GPU's name and the CUDA and cuDNN versions torch runs."""
+    import torch
+
+    info = {"device": device.type}
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+        info["cuda"] = str(torch.version.cuda)
+        info["cudnn"] = str(torch.backends.cudnn.version())
+    return info
 
 
 def isa_from_params_file(path: str) -> str:

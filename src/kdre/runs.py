@@ -22,7 +22,7 @@ from torch import nn
 from kdre import SETUP_VERSION, scoring
 from kdre.checkpoint import save_model
 from kdre.config import Params, TrainConfig
-from kdre.cpu import cpu_info, pin_cpu_isa
+from kdre.cpu import cpu_info, device_info, pin_cpu_isa
 from kdre.data import Encoded, encode
 from kdre.datasets import dataset_spec
 from kdre.datasets.base import DatasetSpec
@@ -250,6 +250,7 @@ def run_recipe(
         "setup_version": SETUP_VERSION,
         "threads": params.train.threads,
         **cpu_info(params.train.cpu_isa),
+        **device_info(device),
         "best_epoch": result.best_epoch,
         "epochs_run": len(result.history),
         "train_seconds": round(result.train_seconds, 1),

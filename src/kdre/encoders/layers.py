@@ -7,7 +7,9 @@ replaces (profiled on SemEval with torch 2.13 at 2 threads: see README "Where th
   padded input, the backward one over each sentence reversed within its own length. A packed
   sequence of unequal lengths sends torch's CPU LSTM down a per-time-step loop; padded input of
   one direction takes the fused oneDNN kernel (1.5× faster forward + backward). Outputs equal
-  the packed LSTM's on real tokens (within float rounding) and are zero on padding.
+  the packed LSTM's on real tokens (within float rounding) and are zero on padding. On CUDA the
+  module itself runs over a packed sequence: cuDNN packs natively, and only the module keeps its
+  weights in the one contiguous buffer cuDNN wants (per-direction weights make it warn and copy).
 """
 
 from __future__ import annotations
@@ -29,9 +31,13 @@ class Dropout(nn.Module):
         return x * (torch.rand_like(x) >= self.p) * (1.0 / (1.0 - self.p))
 
 
-def reverse_index(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
-    """(B, L) gather index that reverses each row within its length and leaves padding put."""
-    idx = torch.arange(max_len, device=lengths.device).unsqueeze(0)
+def reverse_index(
+    lengths: torch.Tensor, max_len: int, device: torch.device | None = None
+) -> torch.Tensor:
+    """(B, L) gather index that reverses each row within its length and leaves padding put,
+    on ``device`` (default: that of ``lengths``, which a :class:`kdre.data.Batch` keeps on the
+    CPU — so a caller on another device must name it)."""
+    idx = torch.arange(max_len, device=device or lengths.device).unsqueeze(0)
     lengths = lengths.to(idx.device).unsqueeze(1)
     return torch.where(idx < lengths, lengths - 1 - idx, idx)
 
@@ -48,7 +54,9 @@ def bidirectional_lstm(
     if not (rnn.bidirectional and rnn.batch_first and rnn.bias) or rnn.proj_size:
         raise ValueError("bidirectional_lstm needs a batch-first bidirectional LSTM with biases")
     batch, max_len = x.shape[:2]
-    rev = reverse_index(lengths, max_len)
+    if x.is_cuda:
+        return _packed_lstm(rnn, x, lengths, max_len)
+    rev = reverse_index(lengths, max_len, x.device)
     keep = mask.unsqueeze(-1).to(x.dtype)
     zeros = x.new_zeros(1, batch, rnn.hidden_size)
     h = x
@@ -68,3 +76,15 @@ def bidirectional_lstm(
             outs.append(_gather_time(out, rev) if reverse else out)
         h = torch.cat(outs, dim=-1) * keep
     return h
+
+
+def _packed_lstm(
+    rnn: nn.LSTM, x: torch.Tensor, lengths: torch.Tensor, max_len: int
+) -> torch.Tensor:
+    """The module over a packed sequence (the cuDNN path): zeros on padding, like the CPU path."""
+    rnn.flatten_parameters()
+    packed = nn.utils.rnn.pack_padded_sequence(
+        x, lengths.cpu(), batch_first=True, enforce_sorted=False
+    )
+    out = rnn(packed)[0]
+    return nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=max_len)[0]

@@ -1,0 +1,163 @@
+"""dvc.yaml's ``deps`` cover the code every stage runs.
+
+A stage whose deps miss a module it imports is not rerun when that module changes: ``dvc
+repro`` (and the run cache ``kdre matrix`` relies on) hands back a stale output. The closure is
+computed statically, over every import in the tree (those inside functions too), from the
+stage command's own module (``stages.cli`` imports a subcommand's module only when it runs).
+"""
+
+from __future__ import annotations
+
+import ast
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO
+
+ROOTS = {"kdre": REPO / "src/kdre", "stages": REPO / "stages"}
+# Imports inside a function that no stage command can reach, each with the reason. Everything
+# else counts, lazy or not.
+NOT_RUN_BY_STAGES = {
+    # ``kdre.load_model``, the Python API for users; stages import ``kdre`` only as the parent
+    # package of the modules they use, and ``tests/test_dvc_deps.py`` checks none calls it.
+    ("src/kdre/__init__.py", "kdre.predict"),
+}
+
+
+def module_files(name: str) -> list[Path]:
+    """The files importing module ``name`` executes: each package's ``__init__.py`` on the
+    way, then the module itself (``[]`` for a module outside the project)."""
+    parts = name.split(".")
+    if parts[0] not in ROOTS:
+        return []
+    base = ROOTS[parts[0]]
+    files = [base / "__init__.py"]
+    for part in parts[1:]:
+        if (base / part).is_dir():
+            base = base / part
+            files.append(base / "__init__.py")
+        elif (base / f"{part}.py").is_file():
+            files.append(base / f"{part}.py")
+            break
+        else:
+            break  # a name inside the module, not a submodule
+    return [f for f in files if f.is_file()]
+
+
+def module_name(path: Path) -> str:
+    for root_name, root in ROOTS.items():
+        if path.is_relative_to(root):
+            rel = path.relative_to(root).with_suffix("")
+            parts = [root_name, *rel.parts]
+            return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+    raise ValueError(path)
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module an import statement of ``path`` names, and every ``from m import x``
+    as both ``m`` and ``m.x`` (x may be a submodule)."""
+    this = module_name(path)
+    package = this if path.name == "__init__.py" else this.rpartition(".")[0]
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - node.level + 1]
+                base = ".".join(anchor + ([node.module] if node.module else []))
+            else:
+                base = node.module or ""
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return names
+
+
+def closure(start: list[Path]) -> set[Path]:
+    seen: set[Path] = set()
+    todo = list(start)
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        rel = path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else ""
+        for name in imported_modules(path):
+            if not any(
+                rel == skip_file and (name == skip or name.startswith(f"{skip}."))
+                for skip_file, skip in NOT_RUN_BY_STAGES
+            ):
+                todo.extend(module_files(name))
+    return seen
+
+
+def stage_command_files(cmd: str) -> list[Path]:
+    """The entry files of ``python -m stages.cli <subcommand> ...``."""
+    from stages.cli import COMMANDS
+
+    argv = shlex.split(cmd)
+    assert argv[:3] == ["python", "-m", "stages.cli"], f"unexpected stage command {cmd!r}"
+    module = COMMANDS[argv[3]][0]
+    return [*module_files("stages.cli"), *module_files(module)]
+
+
+def covered(path: Path, deps: list[str]) -> bool:
+    rel = path.relative_to(REPO)
+    return any(rel == Path(d) or Path(d) in rel.parents for d in deps)
+
+
+STAGES = yaml.safe_load((REPO / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
+
+
+@pytest.mark.parametrize("stage", sorted(STAGES))
+def test_deps_cover_the_stage_commands_import_closure(stage):
+    spec = STAGES[stage]
+    deps = [d if isinstance(d, str) else next(iter(d)) for d in spec["deps"]]
+    missing = sorted(
+        str(p.relative_to(REPO))
+        for p in closure(stage_command_files(spec["cmd"]))
+        if not covered(p, deps)
+    )
+    assert not missing, f"dvc.yaml stage {stage!r}: deps miss {missing}"
+
+
+def test_the_closure_follows_lazy_and_relative_imports(tmp_path, monkeypatch):
+    """The closure sees an import inside a function and a relative one, and not a name."""
+    pkg = tmp_path / "kdre"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "sub/__init__.py").write_text("")
+    (pkg / "a.py").write_text("def f():\n    from kdre.sub import b\n")
+    (pkg / "sub/b.py").write_text("from . import c\nfrom kdre.sub.c import NAME\n")
+    (pkg / "sub/c.py").write_text("NAME = 1\n")
+    (pkg / "unused.py").write_text("")
+    monkeypatch.setitem(ROOTS, "kdre", pkg)
+    found = {p.relative_to(pkg).as_posix() for p in closure([pkg / "a.py"])}
+    assert found == {"a.py", "__init__.py", "sub/__init__.py", "sub/b.py", "sub/c.py"}
+
+
+def test_no_stage_calls_the_user_api_the_closure_leaves_out():
+    """What NOT_RUN_BY_STAGES assumes: no project module uses ``kdre.load_model``."""
+    for path in [*(REPO / "stages").glob("*.py"), *(REPO / "src/kdre").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            uses = (
+                isinstance(node, ast.ImportFrom)
+                and node.module == "kdre"
+                and any(a.name == "load_model" for a in node.names)
+            ) or (
+                isinstance(node, ast.Attribute)
+                and node.attr == "load_model"
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "kdre"
+            )
+            assert not uses, f"{path} uses kdre.load_model"
+
+
+def test_the_c_gcn_does_not_depend_on_teacher_or_student_code():
+    """Precise deps: a change to the teacher's or the student's recipe leaves the baseline."""
+    deps = STAGES["baseline"]["deps"]
+    for path in ("src/kdre/teaching.py", "src/kdre/distill.py", "stages/teacher.py"):
+        assert not covered(REPO / path, deps)
