@@ -70,8 +70,9 @@ CGCN_CELLS: dict[str, dict[str, str]] = {
     "cgcn": {},
     "cgcn-train-vocab": {"embeddings.extend_vocab": "false"},
 }
-# The Comparable issue's lineage protocol (10 undirected labels, the lineage figure; see the
-# README): Student-R with its own C-GCN and Teacher-R, for the table beside the paper's Table 3.
+# The Comparable issue's lineage protocol (10 undirected labels, the lineage figure; see
+# docs/scoring.md): Student-R with its own C-GCN and Teacher-R, for the table beside the
+# paper's Table 3.
 LINEAGE_CELLS: dict[str, dict[str, str]] = {
     "lineage": {"gamma": "relation", "dataset.semeval_directions": "false"},
 }

@@ -61,16 +61,16 @@ ArchiveOption = Annotated[
 NOTES = """## Where this setup differs from the paper
 
 - Word vectors: the paper uses GloVe 840B (300-d). Nothing can be downloaded at run time here,
-  so the default is the offline source chosen on dev (`embeddings.source` in params.yaml, see the
-  README); a user with GloVe 840B sets `embeddings.source: file` and `embeddings.path`.
+  so the default is the offline source chosen on dev (`embeddings.source` in params.yaml, see
+  docs/params.md); a user with GloVe 840B sets `embeddings.source: file` and `embeddings.path`.
 - Parser: spaCy `en_core_web_sm` 3.8 instead of Stanford CoreNLP, for tokens, POS, NER and the
   dependency tree.
-- Entity types (`types.source`): the paper takes them from an NER tagger, which types 97 % of
-  SemEval's nominals `O` (the pattern graph is then close to a constant prior). kdre's default
-  types each nominal by its WordNet 3.0 noun supersense; rows marked "[ner types]" use spaCy's
-  NER types instead (the no-knowledge control).
+- Entity types (`types.source`): the paper takes them from an NER tagger, which types 98.7 %
+  of SemEval's training nominals `O` (the pattern graph is then close to a constant prior).
+  kdre's default types each nominal by its WordNet 3.0 noun supersense; rows marked
+  "[ner types]" use spaCy's NER types instead (the no-knowledge control).
 - Teacher-R trains Γ with Adam over cached dropout passes of its frozen C-GCN
-  (`teacher.gamma_lr`, `teacher.base_dropout_passes`); see the README, "Model notes".
+  (`teacher.gamma_lr`, `teacher.base_dropout_passes`); see docs/model-notes.md.
 - The paper reports one run per model; each row here is a mean over seeds (sample std).
 - The matrix runs at 1 torch thread per job (two jobs on 2 cores); the default `dvc repro` at 2.
   The thread count can reorder float sums, so a seed's numbers may differ between the two
@@ -270,7 +270,7 @@ def report(
     the paper's Table 3 figure and deltas beside ours, ablation table, C-GCN and Student-R per
     word-vector source, every run), CSV and FIGURE. Each experiment ref is first copied into
     ARCHIVE (commit it: refs and DVC's cache stay in this clone). Run the matrix first:
-    `kdre matrix`, or see the README, "Run matrix".
+    `kdre matrix`, or see docs/experiments.md.
     """
     reference = yaml.safe_load(params.read_text(encoding="utf-8"))
     found = find_runs(archive, workspace, save)

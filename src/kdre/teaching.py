@@ -34,7 +34,7 @@ class TeacherRecipe(ModelRecipe):
     A frozen base gives the same F(h_base) at every epoch, so its logits are computed once per
     split (eval mode) and the teacher trains γ over them: a few seconds instead of a C-GCN's
     training time. (The reference instead runs the frozen encoder every epoch in train mode,
-    its dropout active; see README "Model notes".)"""
+    its dropout active; see docs/model-notes.md.)"""
 
     def __init__(
         self, graph_path: Path | str, baseline_path: Path | str, soft_labels_path: Path | str

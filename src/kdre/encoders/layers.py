@@ -1,5 +1,5 @@
 """Layers of the C-GCN encoder written for CPU speed, each equal in math to the torch module it
-replaces (profiled on SemEval with torch 2.13 at 2 threads: see README "Where the time went").
+replaces (profiled on SemEval with torch 2.13 at 2 threads: see docs/performance.md).
 
 - :class:`Dropout` draws its mask from ``torch.rand`` instead of ``bernoulli_``: the same
   distribution, but ``bernoulli_`` took 5.4 ms for a 50 × 25 × 360 batch against 1.9 ms.
