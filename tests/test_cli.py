@@ -179,3 +179,28 @@ def test_dvc_repro_smoke(tmp_path):
     assert "gamma_v_mean" in json.loads((work / "metrics/teacher.json").read_text())
     diff = run("dvc", "metrics", "diff", "--json")
     assert "metrics/teacher.json" in json.loads(diff)
+
+
+def test_a_subcommand_imports_only_its_own_module():
+    """`kdre score --help` loads neither torch nor spaCy (the CLI imports a subcommand's module
+    only when it runs), and `kdre parse` never loads another stage's module."""
+    probe = (
+        "import runpy, sys\n"
+        "sys.argv = ['kdre', *sys.argv[1:]]\n"
+        "try:\n"
+        "    runpy.run_module('stages.cli', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'spacy', 'stages')))\n"
+    )
+
+    def loaded(*args: str) -> list[str]:
+        out = subprocess.run(
+            [sys.executable, "-c", probe, *args], cwd=REPO, capture_output=True, text=True
+        )
+        return eval(out.stdout.strip().splitlines()[-1])  # noqa: S307 - our own probe's list
+
+    score = loaded("score", "--help")
+    assert not [m for m in score if m.startswith(("torch", "spacy"))]
+    assert set(score) == {"stages", "stages.score"}  # stages.cli runs as __main__
+    assert set(loaded("parse", "--help")) == {"stages", "stages.common", "stages.parse"}
