@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +32,35 @@ TypedOption = Annotated[
 ]
 TYPED = Path("data/types")
 ProgressOption = Annotated[bool, typer.Option(help="Show a progress bar on stderr.")]
+
+
+def writable_target(path: Path) -> int:
+    """Check, before any work, that ``path`` may receive a command's result, and return the
+    mode the result should get: that of the file it replaces, or what a plain ``open(path,
+    "w")`` would give (0o666 less the umask). Refused, with one line naming the path: a
+    missing folder, a folder, a device or any other special file, a read-only file (also for
+    root, who could write it anyway)."""
+    from kdre.errors import InputError
+
+    if not path.parent.is_dir():
+        raise InputError("its folder does not exist", path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        if not os.access(path.parent, os.W_OK):
+            raise InputError("its folder is not writable", path) from None
+        return 0o666 & ~umask
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError("is a folder, not a file", path)
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError("is not a regular file (a device, pipe or socket): not replaced", path)
+    if not os.access(path, os.W_OK) or not st.st_mode & (
+        stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+    ):
+        raise InputError("is read-only: not replaced", path)
+    return stat.S_IMODE(st.st_mode)
 
 
 def write_text(path: Path, text: str) -> None:
@@ -72,6 +102,7 @@ def outputs_together() -> Iterator[Callable[[Path], Path]]:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.stem}.staged{path.suffix}")
+        tmp.unlink(missing_ok=True)  # a leftover of a killed run of this stage
         staged[path] = tmp
         return tmp
 

@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from kdre.errors import InputError, read_bytes
 from kdre.predict import load_model
+from stages.common import writable_target
 
 
 def _items(text: str, source: str):
@@ -39,11 +40,15 @@ def _items(text: str, source: str):
         line = line.rstrip("\r")
         if not line.strip():
             continue
-        if line.lstrip().startswith("{"):
+        if "\x00" in line:
+            yield str(number), ValueError("a NUL byte in the line")
+        elif line.lstrip().startswith("{"):
             try:
                 yield str(number), json.loads(line)
             except json.JSONDecodeError as err:
-                yield str(number), ValueError(f"invalid JSON: {err.msg}")
+                # `{Note} The <e1>…` is a sentence that starts with a brace, not broken JSON
+                marked = "<e1>" in line and "<e2>" in line
+                yield str(number), line if marked else ValueError(f"invalid JSON: {err.msg}")
         else:
             yield str(number), line
 
@@ -96,6 +101,7 @@ def predict(
             text = read_bytes(input).decode("utf-8-sig")
         except UnicodeDecodeError:
             raise InputError("not UTF-8 text", input) from None
+    mode = writable_target(output) if output is not None else None
     extractor = load_model(model, spacy_model)
     items = list(_items(text, source))
 
@@ -122,8 +128,13 @@ def predict(
                     out.write(pred.to_json() + "\n")
         if output is None:
             with tmp.open(encoding="utf-8") as done:
-                shutil.copyfileobj(done, sys.stdout)
+                try:
+                    shutil.copyfileobj(done, sys.stdout)
+                    sys.stdout.flush()
+                except OSError as err:
+                    raise InputError(f"cannot write to stdout ({err.strerror})") from None
         else:
+            os.chmod(tmp, mode)
             os.replace(tmp, output)
     finally:
         tmp.unlink(missing_ok=True)

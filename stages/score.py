@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from kdre import scoring
+from kdre.errors import InputError
 
 app = typer.Typer(
     help="Score `<id><TAB><label>` predictions with the dataset's official metric.",
@@ -53,7 +54,11 @@ def semeval_cmd(
     `undirected` and `lineage`. A 10-way (undirected) PRED has only `undirected` and `lineage`.
     """
     answers = scoring.read_answer_file(pred, (*scoring.semeval.LABELS, *scoring.UNDIRECTED))
+    scoring.check_one_protocol(answers, pred)
     gold = scoring.read_semeval_key(key)
+    if not gold:
+        raise InputError("the key holds no answers", key)
+    _warn_if_empty(answers, pred)
     figures = scoring.semeval_figures(answers, gold)
     directed = "unavailable" not in figures["official"]
     if as_json:
@@ -116,10 +121,18 @@ def tacred_cmd(
     """TACRED and TACRED-format corpora: micro P/R/F1 over all relations except the NA label
     (missing ids = NA); a label outside TACRED's is an error unless --custom."""
     labels = None if custom else scoring.tacred.LABELS
-    score = scoring.tacred_score(
-        scoring.read_tacred_answers(pred, labels),
-        scoring.read_tacred_answers(key, labels),
-        str(pred),
-        na_label,
-    )
+    answers = scoring.read_tacred_answers(pred, labels)
+    gold = scoring.read_tacred_answers(key, labels)
+    if not gold:
+        raise InputError("the key holds no answers", key)
+    _warn_if_empty(answers, pred)
+    score = scoring.tacred_score(answers, gold, str(pred), na_label)
     _report(score, as_json, f"micro-averaged F1 ({na_label} excluded) = {score.f1:0.2f}%")
+
+
+def _warn_if_empty(answers: dict, path: Path) -> None:
+    """An empty prediction file is valid (every id unanswered) but rarely meant: say so."""
+    if not answers:
+        typer.echo(
+            f"kdre: warning: {path} holds no prediction; every id counts as unanswered", err=True
+        )

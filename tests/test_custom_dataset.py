@@ -8,6 +8,7 @@ import os
 import random
 import shutil
 import subprocess
+import sys
 
 import pytest
 import yaml
@@ -125,3 +126,44 @@ def test_the_whole_pipeline_runs_on_a_custom_corpus(tmp_path):
         "data/raw/custom/test.json",
     )
     assert json.loads(text)["f1"] == pytest.approx(evaluation["student.test.f1"], abs=0.01)
+
+
+@pytest.mark.parametrize("na_label", ["no_relation", "Other"])
+def test_an_na_label_the_data_lacks_is_refused_naming_the_datas_labels(tmp_path, na_label):
+    """The corpus's NA label is `none`: a configured one that matches nothing would train the
+    real NA class as a relation (issue Hardening, item 3)."""
+    root = write_corpus(tmp_path / "c")
+    cfg = DatasetConfig(name="custom", custom_dir=str(root), na_label=na_label)
+    with pytest.raises(InputError) as err:
+        corpus.parse_dataset(cfg, ParseConfig(), 1, False)
+    message = str(err.value)
+    assert f"dataset.na_label is {na_label!r}" in message and "train.json" in message
+    assert "'lives_in', 'none', 'works_for'" in message
+
+
+@pytest.mark.parametrize("na_label", ["NOPE", ""])
+def test_scoring_with_an_na_label_that_matches_nothing_is_refused(tmp_path, na_label):
+    key = tmp_path / "key.txt"
+    key.write_text("1\tnone\n2\tlives_in\n")
+    pred = tmp_path / "pred.txt"
+    pred.write_text("1\tnone\n2\tworks_for\n")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stages.cli",
+            "score",
+            "tacred",
+            "--custom",
+            "--na-label",
+            na_label,
+            str(pred),
+            str(key),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"the NA label {na_label!r} occurs in neither" in result.stderr
+    assert "'lives_in', 'none'" in result.stderr

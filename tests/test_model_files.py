@@ -80,3 +80,52 @@ def test_predict_with_a_bad_model_file_exits_1_with_one_line(tmp_path):
     )
     assert done.returncode == 1
     assert done.stderr.strip().count("\n") == 0 and "not a kdre model file" in done.stderr
+
+
+def _edited(model_file, tmp_path, edit):
+    payload = torch.load(model_file, weights_only=True)
+    edit(payload)
+    path = tmp_path / "edited.pt"
+    torch.save(payload, path)
+    return path
+
+
+def _cut_labels(p):
+    p["vocab"]["labels"] = p["vocab"]["labels"][:3]
+
+
+def _wrong_shape(p):
+    first = next(iter(p["state_dict"]))
+    p["state_dict"][first] = torch.zeros(2, 2)
+
+
+def _missing_key(p):
+    del p["state_dict"][next(iter(p["state_dict"]))]
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda p: p.pop("vocab"),
+        lambda p: p.update(vocab="words"),
+        _wrong_shape,
+        _missing_key,
+        _cut_labels,
+    ],
+    ids=["no-vocab", "vocab-a-string", "wrong-shape", "missing-key", "labels-cut-short"],
+)
+def test_a_kdre_payload_whose_parts_do_not_fit_is_one_line(model_file, tmp_path, edit):
+    """Issue Hardening, item 4: in the API and in `kdre predict` (the spaCy component loads
+    through the same function)."""
+    path = _edited(model_file, tmp_path, edit)
+    with pytest.raises(InputError, match="edited.pt"):
+        load_model(path)
+    result = subprocess.run(
+        [sys.executable, "-m", "stages.cli", "predict", str(path)],
+        input="The <e1>audits</e1> were about <e2>waste</e2>.\n",
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "edited.pt" in result.stderr

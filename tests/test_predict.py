@@ -214,3 +214,75 @@ def test_blank_lines_and_a_leading_bracket_are_plain_input(model_file):
     done = run_predict(str(model_file), stdin=text)
     assert done.returncode == 0, done.stderr
     assert [json.loads(x)["id"] for x in done.stdout.splitlines()] == ["1", "4"]
+
+
+def test_output_targets_that_are_not_writable_regular_files_are_refused(model_file, tmp_path):
+    """-o replaces only a regular file the user may write; the check comes before any work."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    readonly = tmp_path / "readonly.jsonl"
+    readonly.write_text("keep\n")
+    readonly.chmod(0o444)
+    cases = {
+        tmp_path: "is a folder",
+        tmp_path / "missing/out.jsonl": "folder does not exist",
+        fifo: "not a regular file",
+        readonly: "read-only",
+    }
+    for target, message in cases.items():
+        result = run_predict(str(model_file), "-o", str(target), stdin=MARKED + "\n")
+        assert result.returncode == 1, (target, result.stderr)
+        assert message in result.stderr and str(target) in result.stderr
+        assert "Traceback" not in result.stderr
+    assert readonly.read_text() == "keep\n"
+
+
+def test_output_keeps_the_mode_a_normal_write_gives(model_file, tmp_path):
+    new = tmp_path / "new.jsonl"
+    old = tmp_path / "old.jsonl"
+    old.write_text("previous\n")
+    old.chmod(0o640)
+    umask = os.umask(0o022)
+    try:
+        for target in (new, old):
+            result = run_predict(str(model_file), "-o", str(target), stdin=MARKED + "\n")
+            assert result.returncode == 0, result.stderr
+    finally:
+        os.umask(umask)
+    assert new.stat().st_mode & 0o777 == 0o644
+    assert old.stat().st_mode & 0o777 == 0o640
+    assert json.loads(old.read_text().splitlines()[0])["id"] == "1"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
+def test_a_full_stdout_is_one_line(model_file):
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "stages.cli", "predict", str(model_file)],
+            input=MARKED + "\n",
+            stdout=full,
+            stderr=subprocess.PIPE,
+            cwd=REPO,
+            text=True,
+        )
+    assert result.returncode == 1
+    assert "cannot write to stdout" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_empty_token_is_one_line_also_with_skip_invalid(model_file):
+    line = json.dumps(
+        {
+            "id": "e",
+            "tokens": ["", "audits", "were", "about", "waste"],
+            "subj_start": 1,
+            "subj_end": 1,
+            "obj_start": 4,
+            "obj_end": 4,
+        }
+    )
+    stopped = run_predict(str(model_file), stdin=line + "\n")
+    assert stopped.returncode == 1 and "Traceback" not in stopped.stderr
+    assert "token 0 is an empty string" in stopped.stderr
+    skipped = run_predict(str(model_file), "--skip-invalid", stdin=line + "\n")
+    assert skipped.returncode == 0, skipped.stderr
+    assert "empty string" in json.loads(skipped.stdout.splitlines()[0])["error"]

@@ -151,3 +151,29 @@ def test_teacher_r_is_refused_and_another_parser_warns_once(nlp, model_file, tin
         blank.get_pipe("kdre_relations")(doc)
         blank.get_pipe("kdre_relations")(doc)
     assert sum("trained on text parsed by" in str(w.message) for w in seen) == 1
+
+
+def test_settings_that_cannot_work_are_refused_at_add_pipe(model_file, tmp_path):
+    """Issue Hardening, item 10: a folder as the model, a non-integer distance."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    with pytest.raises(Exception, match="is a folder, not a kdre model file"):
+        nlp.add_pipe("kdre_relations", config={"model": str(tmp_path)})
+    with pytest.raises(Exception, match="max_distance must be an integer, got 'far'"):
+        nlp.add_pipe("kdre_relations", config={"model": str(model_file), "max_distance": "far"})
+
+
+def test_a_doc_without_a_parse_warns_once(model_file):
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("kdre_relations", config={"model": str(model_file), "candidates": "spans:x"})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for text in ("The audits were about waste.", "A second sentence here."):
+            doc = nlp.make_doc(text)
+            doc.spans["x"] = [doc[1:2], doc[4:5]] if len(doc) > 4 else []
+            nlp.get_pipe("kdre_relations")(doc)
+    no_parse = [w for w in caught if "no dependency parse" in str(w.message)]
+    assert len(no_parse) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 
@@ -89,7 +90,11 @@ def load_model(path: Path | str) -> tuple[Baseline, Vocab, dict]:
     try:
         # weights_only: the unpickler builds tensors and plain containers only, so a crafted
         # file cannot run code while it loads (a kdre payload needs nothing else).
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            # torch warns about the pickle protocol before refusing a raw pickle: the refusal
+            # below is the one line the user sees
+            warnings.simplefilter("ignore")
+            payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
         if "global" not in str(err).lower():  # not a pickle of objects at all: bytes, parquet…
             raise InputError("not a kdre model file (not a torch file)", path) from None
@@ -110,9 +115,24 @@ def load_model(path: Path | str) -> tuple[Baseline, Vocab, dict]:
             f"(this kdre reads format {FORMAT_VERSION})",
             path,
         )
-    vocab = Vocab.from_dict(payload["vocab"])
-    model = build_from_payload(payload, vocab)
-    model.load_state_dict(payload["state_dict"])
+    state = payload.get("state_dict")
+    if isinstance(state, dict):
+        bad = [k for k, v in state.items() if torch.is_tensor(v) and not torch.isfinite(v).all()]
+        if bad:
+            raise InputError(f"the model's weights are not finite (first: {bad[0]})", path)
+    try:
+        vocab = Vocab.from_dict(payload["vocab"])
+        model = build_from_payload(payload, vocab)
+        model.load_state_dict(payload["state_dict"])
+    except InputError as err:
+        raise InputError(err.problem, path) from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as err:
+        # a kdre payload whose parts do not fit together (edited, truncated, another build)
+        detail = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        raise InputError(
+            f"a kdre model file whose parts do not fit ({type(err).__name__}: {detail[:160]})",
+            path,
+        ) from None
     model.eval()
     return model, vocab, payload
 

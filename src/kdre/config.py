@@ -14,6 +14,8 @@ missing keys all mean the values the pipeline runs.
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -117,6 +119,12 @@ class ModelConfig:
                 raise InputError(
                     f"model.{key} must lie in [0, 1), got {getattr(self, key)}", source
                 )
+        for key in ("pos_dim", "ner_dim"):
+            if getattr(self, key) < 0:
+                raise InputError(
+                    f"model.{key} must be >= 0 (0: no such embedding), got {getattr(self, key)}",
+                    source,
+                )
         for key in (
             "emb_dim",
             "rnn_hidden",
@@ -186,6 +194,8 @@ class TrainConfig:
                 raise InputError(f"train.{key} must be >= 0, got {getattr(self, key)}", source)
         if self.max_grad_norm <= 0:
             raise InputError(f"train.max_grad_norm must be > 0, got {self.max_grad_norm}", source)
+        if self.pooling_l2 < 0:
+            raise InputError(f"train.pooling_l2 must be >= 0, got {self.pooling_l2}", source)
         if self.cpu_isa not in CPU_ISAS:
             raise InputError(
                 f"train.cpu_isa must be one of {list(CPU_ISAS)}, got {self.cpu_isa!r}", source
@@ -260,6 +270,10 @@ class TransformerConfig:
         if self.lr <= 0 or not 0 <= self.warmup < 1 or not 0 <= self.dropout < 1:
             raise InputError(
                 "teacher.transformer: lr must be > 0, warmup and dropout in [0, 1)", source
+            )
+        if self.weight_decay < 0:
+            raise InputError(
+                f"teacher.transformer.weight_decay must be >= 0, got {self.weight_decay}", source
             )
 
 
@@ -398,6 +412,11 @@ class Params:
         """Checks across sections, after each section checked itself."""
         if self.gamma not in GAMMAS:
             raise InputError(f"gamma must be one of {list(GAMMAS)}, got {self.gamma!r}", source)
+        if self.gamma_scalar < 0:
+            raise InputError(
+                f"gamma_scalar must be >= 0 (the soft rules' weight), got {self.gamma_scalar}",
+                source,
+            )
         if not 0 <= self.seed < 2**32:
             raise InputError(f"seed must lie in [0, 2**32), got {self.seed}", source)
         if self.model.entity_masking and self.types.source != "ner":
@@ -407,6 +426,9 @@ class Params:
                 "would see different types; use types.source ner or turn masking off",
                 source,
             )
+
+
+_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
 def _accepts(tp: Any, value: Any) -> bool:
@@ -432,7 +454,7 @@ def build(cls: type[T], values: Any, section: str, source: str) -> T:
         raise InputError(f"section {section!r} must be a mapping", source)
     hints = typing.get_type_hints(cls)
     known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - known)
+    unknown = sorted(set(values) - known, key=str)
     if unknown:
         raise InputError(
             f"unknown key {section + '.' if section else ''}{unknown[0]} (known: {sorted(known)})",
@@ -444,8 +466,15 @@ def build(cls: type[T], values: Any, section: str, source: str) -> T:
         key = f"{section}.{name}" if section else name
         if dataclasses.is_dataclass(tp):
             kwargs[name] = build(tp, value, key, source)
-        elif not _accepts(tp, value):
+            continue
+        if tp is float and isinstance(value, str) and _FLOAT.fullmatch(value.strip()):
+            # YAML 1.1 (PyYAML) reads `1e-3` as a string: take the number a person meant
+            value = float(value)
+        if not _accepts(tp, value):
             raise InputError(f"{key} must be {getattr(tp, '__name__', tp)}, got {value!r}", source)
+        elif isinstance(value, float) and not math.isfinite(value):
+            # NaN or ±inf trains a non-finite model that every later stage would accept
+            raise InputError(f"{key} must be a finite number, got {value!r}", source)
         else:
             kwargs[name] = value
     obj = cls(**kwargs)
@@ -462,6 +491,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node, deep=False):  # type: ignore[override]
         seen: set = set()
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *defaults` merges; a key given beside it overrides, as YAML says
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise InputError(

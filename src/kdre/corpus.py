@@ -26,7 +26,8 @@ def parse_semeval(
     semeval.check_disjoint_ids((train_path, train_all), (test_path, test))
     if data.dev_size >= len(train_all):
         raise InputError(
-            f"dataset.dev_size={data.dev_size} leaves no training data ({len(train_all)} examples)"
+            f"dataset.dev_size={data.dev_size} leaves no training data ({len(train_all)} examples)",
+            train_path,
         )
     dev_idx = set(stratified_holdout([ex.relation for ex in train_all], data.dev_size, seed))
     splits = {
@@ -89,7 +90,9 @@ def parse_tacred(
     allowed = None if custom else tacred.LABELS
     splits = {name: tacred.read_tacred(root / f"{name}.json", allowed) for name in schema.SPLITS}
     if custom:
-        labels = labels_from_data({r["relation"] for r in splits["train"]}, data.na_label)
+        labels = labels_from_data(
+            {r["relation"] for r in splits["train"]}, data.na_label, str(root / "train.json")
+        )
         for name in ("dev", "test"):
             for row in splits[name]:
                 if row["relation"] not in labels:

@@ -137,4 +137,4 @@ def isa_from_params_file(path: str) -> str:
         value = (raw.get("train") or {}).get("cpu_isa", DEFAULT_CPU_ISA)
     except Exception:  # noqa: BLE001 - the stage's own params loader reports it properly
         return DEFAULT_CPU_ISA
-    return value if value in CPU_ISAS else DEFAULT_CPU_ISA
+    return value if isinstance(value, str) and value in CPU_ISAS else DEFAULT_CPU_ISA

@@ -49,9 +49,11 @@ def attach_soft_labels(path: Path | str, train: Encoded, vocab: Vocab) -> None:
             f"no soft label for {len(absent)} training examples (first: id {absent[0]})", path
         )
     order = np.array([row_of[rid] for rid in train.ids])
-    train.soft_labels = SoftLabels(
-        *(np.asarray(table.column(c).to_pylist(), dtype=np.float32)[order] for c in _COLUMNS)
-    )
+    arrays = [np.asarray(table.column(c).to_pylist(), dtype=np.float32)[order] for c in _COLUMNS]
+    for column, values in zip(_COLUMNS, arrays, strict=True):
+        if not np.isfinite(values).all():
+            raise InputError(f"soft labels: column {column!r} holds non-finite values", path)
+    train.soft_labels = SoftLabels(*arrays)
 
 
 class StudentRecipe(ModelRecipe):

@@ -69,11 +69,25 @@ def read_text_vectors(path: Path | str, wanted: Iterable[str]) -> WordTable:
     path = Path(path)
     if not path.exists():
         raise InputError("embeddings file not found (embeddings.path)", path)
-    want = set(wanted)
+    if not path.is_file():
+        raise InputError("embeddings.path is a folder, not a vectors file", path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        rows, words, dim = _read_vectors(path, opener, set(wanted))
+    except (EOFError, OSError) as err:  # gzip.BadGzipFile is an OSError
+        kind = "a gzip file" if opener is gzip.open else "a text file"
+        raise InputError(f"cannot be read as {kind} ({err})", path) from None
+    if dim is None:
+        raise InputError("embeddings file holds no vectors", path)
+    vectors = np.stack(rows) if rows else np.zeros((0, dim), dtype=np.float32)
+    return WordTable(words, vectors, "file")
+
+
+def _read_vectors(path: Path, opener, want: set[str]):
+    """(rows, words, dim) of the wanted words; ``dim`` None for a file of no vector."""
     words: list[str] = []
     rows: list[np.ndarray] = []
     dim = None
-    opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
         for number, line in enumerate(fh, start=1):
             parts = line.rstrip().split(" ")
@@ -92,14 +106,14 @@ def read_text_vectors(path: Path | str, wanted: Iterable[str]) -> WordTable:
             if parts[0] in want:
                 want.discard(parts[0])  # the first occurrence wins, as in GloVe's own reader
                 try:
-                    rows.append(np.asarray(parts[1:], dtype=np.float32))
+                    row = np.asarray(parts[1:], dtype=np.float32)
                 except ValueError:
                     raise InputError("a vector value is not a number", path, number) from None
+                if not np.isfinite(row).all():
+                    raise InputError("a vector value is not finite (nan or inf)", path, number)
+                rows.append(row)
                 words.append(parts[0])
-    if dim is None:
-        raise InputError("embeddings file holds no vectors", path)
-    vectors = np.stack(rows) if rows else np.zeros((0, dim), dtype=np.float32)
-    return WordTable(words, vectors, "file")
+    return rows, words, dim
 
 
 def _missing(source: str, package: str) -> InputError:

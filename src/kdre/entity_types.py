@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from kdre import wordnet
+from kdre.errors import InputError
 from kdre.parsing import NO_ENTITY, span_type
 
 SOURCES = ("ner", "wordnet", "clusters")
@@ -125,7 +126,10 @@ class EntityTyper:
         ordered = sorted(words)
         vectors = [v for v in self._lookup(ordered) if v is not None]
         if len(vectors) < k:
-            raise ValueError(f"types.clusters is {k}, but train has {len(vectors)} head vectors")
+            raise InputError(
+                f"types.clusters is {k}, but train has only {len(vectors)} distinct head vectors "
+                "to cluster; lower types.clusters"
+            )
         km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(np.stack(vectors))
         self.centroids = km.cluster_centers_.astype(np.float64)
         return self

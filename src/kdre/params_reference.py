@@ -71,7 +71,7 @@ KEYS: dict[str, Key] = {
         "trained; reads the gold label, so its scores are leaky)",
         choices=GAMMAS,
     ),
-    "gamma_scalar": Key("γ_s; also the initial value of γ_v"),
+    "gamma_scalar": Key("γ_s; also the initial value of γ_v", range=AT_LEAST_0),
     "dataset.name": Key(
         "semeval, tacred (LDC, not shipped) or custom (any TACRED-format corpus)",
         choices=DATASETS,
@@ -115,8 +115,8 @@ KEYS: dict[str, Key] = {
         "add the dev/test words that have a pretrained vector to the vocabulary (no label read)"
     ),
     "model.emb_dim": Key("word embedding width", range=AT_LEAST_1),
-    "model.pos_dim": Key("POS tag embedding width"),
-    "model.ner_dim": Key("NER tag embedding width"),
+    "model.pos_dim": Key("POS tag embedding width (0: none)", range=AT_LEAST_0),
+    "model.ner_dim": Key("NER tag embedding width (0: none)", range=AT_LEAST_0),
     "model.rnn_hidden": Key("BiLSTM hidden size per direction", range=AT_LEAST_1),
     "model.rnn_layers": Key("BiLSTM layers", range=AT_LEAST_1),
     "model.hidden_dim": Key("GCN and MLP width", range=AT_LEAST_1),
@@ -142,7 +142,7 @@ KEYS: dict[str, Key] = {
     ),
     "train.decay_after": Key("epochs before the decay may start", range=AT_LEAST_0),
     "train.max_grad_norm": Key("gradient-norm clipping", range=POSITIVE),
-    "train.pooling_l2": Key("L2 weight on the pooled sentence vector"),
+    "train.pooling_l2": Key("L2 weight on the pooled sentence vector", range=AT_LEAST_0),
     "train.early_stop": Key(
         "stop after N epochs without a new best dev F1 (0 = never)", range=AT_LEAST_0
     ),
@@ -188,7 +188,7 @@ KEYS: dict[str, Key] = {
     ),
     "teacher.transformer.typed_markers": Key("the entity type's words after each opening marker"),
     "teacher.transformer.dropout": Key("the encoder's dropout", range=DROPOUT),
-    "teacher.transformer.weight_decay": Key("AdamW weight decay"),
+    "teacher.transformer.weight_decay": Key("AdamW weight decay", range=AT_LEAST_0),
     "student.kd": Key(
         "false: λ_kd = 0, the loss is the gold term alone and no soft label is read (−KD)"
     ),

@@ -47,9 +47,19 @@ def load_pipeline(model: str):
     import spacy
 
     try:
-        return spacy.load(model, exclude=["lemmatizer"])
+        nlp = spacy.load(model, exclude=["lemmatizer"])
     except OSError:
         raise InputError(f"spaCy model {model!r} is not installed; {INSTALL_HINT}") from None
+    names = set(nlp.pipe_names)
+    missing = [c for c in ("parser", "ner") if c not in names]
+    if not names & {"tagger", "morphologizer"}:
+        missing.insert(0, "tagger")
+    if missing:
+        raise InputError(
+            f"spaCy pipeline {model!r} has no {', '.join(missing)}: kdre reads POS tags, the "
+            "dependency tree and entity types (parse.spacy_model, --spacy-model)"
+        )
+    return nlp
 
 
 def tokenize_with_spans(

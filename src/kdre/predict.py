@@ -132,6 +132,9 @@ class RelationExtractor:
         tokens = item.get("tokens", item.get("token"))
         if not isinstance(tokens, list) or not tokens:
             raise ValueError("needs 'text' with 'subj'/'obj', or a non-empty 'tokens' list")
+        blank = next((i for i, t in enumerate(tokens) if str(t) == ""), None)
+        if blank is not None:
+            raise ValueError(f"token {blank} is an empty string")
         n = len(tokens)
         spans = []
         for name in ("subj", "obj"):
@@ -139,9 +142,13 @@ class RelationExtractor:
                 s, e = int(item[f"{name}_start"]), int(item[f"{name}_end"])
             except (KeyError, TypeError, ValueError):
                 raise ValueError(f"needs integer '{name}_start' and '{name}_end'") from None
+            if s > e:
+                raise ValueError(f"{name} span [{s}, {e}] is reversed (start after end)")
             if not 0 <= s <= e < n:
                 raise ValueError(f"{name} span [{s}, {e}] is outside the sentence (0..{n - 1})")
             spans.append((s, e))
+        if spans[0] == spans[1]:
+            raise ValueError("the subject and object spans are the same tokens")
         annotations = None
         if all(k in item for k in TACRED_ANNOTATIONS):
             heads = list(item["stanford_head"])

@@ -11,6 +11,8 @@ Stage commands call these with typed configs; nothing here knows about DVC or th
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -220,6 +222,13 @@ def run_recipe(
     ``embeddings_dir``: the embed stage's output (word-vector table, contextual vectors),
     unused with random vectors."""
     start = time.perf_counter()
+    cores = os.cpu_count() or 1
+    if params.train.threads > cores:
+        print(
+            f"kdre: warning: train.threads is {params.train.threads}, but this machine has "
+            f"{cores} cores: expect the training to run slowly",
+            file=sys.stderr,
+        )
     device = resolve_device(params.train.device)
     pin_cpu_isa(params.train.cpu_isa)
     torch.set_num_threads(params.train.threads)

@@ -50,6 +50,12 @@ def read_answer_file(path: Path | str, labels: Iterable[str]) -> dict[str, str]:
     path = Path(path)
     allowed = set(labels)
     raw = read_bytes(path)
+    if raw.lstrip()[:1] in (b"[", b"{"):
+        raise InputError(
+            "looks like JSON, but a SemEval answer file is `<id><TAB><label>` lines "
+            "(TACRED JSON: kdre score tacred)",
+            path,
+        )
     lines = read_lines(path)
     if raw and not raw.endswith(b"\n"):
         raise InputError(
@@ -80,6 +86,20 @@ def read_semeval_key(path: Path | str) -> dict[str, str]:
 
 
 _undirected = semeval.undirected
+
+
+def check_one_protocol(answers: Mapping[str, str], path: Path | str) -> None:
+    """A SemEval answer file is 19-way (directed labels) or 10-way (undirected), never both: a
+    mix would be scored as 10-way without a word."""
+    labels = set(answers.values()) - {semeval.NA_LABEL}
+    directed = sorted(x for x in labels if _is_directed(x))
+    undirected = sorted(labels - set(directed))
+    if directed and undirected:
+        raise InputError(
+            f"mixes directed labels ({directed[0]}, …) and undirected ones ({undirected[0]}, …); "
+            "use one protocol",
+            path,
+        )
 
 
 def check_ids(pred: Mapping[str, str], key: Mapping[str, str], pred_name: str) -> None:
@@ -264,6 +284,12 @@ def tacred_score(
     a custom TACRED-format corpus names its own NA label."""
     check_ids(pred, key, pred_name)
     na = na_label
+    if not na or (na not in key.values() and na not in pred.values()):
+        labels = ", ".join(repr(r) for r in sorted(set(key.values()))[:12])
+        raise InputError(
+            f"the NA label {na!r} occurs in neither the key nor {pred_name}: with it every "
+            f"relation would count as one; the key's labels: {labels}"
+        )
     correct: Counter[str] = Counter()
     guessed: Counter[str] = Counter()
     gold: Counter[str] = Counter()
@@ -307,6 +333,8 @@ def read_tacred_answers(
                 allowed is not None and rec["relation"] not in allowed
             ):
                 raise InputError(f"unknown label {rec['relation']!r}", path, record=str(rec["id"]))
+            if str(rec["id"]) in out:
+                raise InputError("id is already defined", path, record=str(rec["id"]))
             out[str(rec["id"])] = rec["relation"]
         return out
     answers: dict[str, str] = {}

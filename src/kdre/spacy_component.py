@@ -58,6 +58,17 @@ class KdreRelations:
             candidates.startswith("spans:") and len(candidates) > 6
         ):
             raise ValueError(f"kdre_relations: candidates must be {CANDIDATES}, got {candidates!r}")
+        settings = {"max_distance": max_distance, "top_k": top_k, "batch_size": batch_size}
+        settings["model_batch_size"] = model_batch_size
+        for key, value in settings.items():
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ValueError(f"kdre_relations: {key} must be an integer, got {value!r}")
+        if not isinstance(threshold, (int, float)) or isinstance(threshold, bool):
+            raise ValueError(f"kdre_relations: threshold must be a number, got {threshold!r}")
+        if not isinstance(both_orders, bool):
+            raise ValueError(
+                f"kdre_relations: both_orders must be true or false, got {both_orders!r}"
+            )
         if (
             max_distance < 0
             or top_k < 0
@@ -79,8 +90,11 @@ class KdreRelations:
         self._warned = False
         # spacy.load calls the factory with the saved config's path, which need not exist on
         # this machine: the model then comes from the pipeline folder (from_disk).
+        if model is not None and Path(model).is_dir():
+            raise ValueError(f"kdre_relations: model {model!r} is a folder, not a kdre model file")
         if model is not None and Path(model).is_file():
             self._load(Path(model))
+        self._warned_no_parse = False
 
     def _load(self, path: Path) -> None:
         # torch and the model code load here, not at import: spaCy imports every registered
@@ -164,6 +178,15 @@ class KdreRelations:
     def _annotate(self, docs: list[Doc]) -> list[Doc]:
         extractor = self._ready()
         self._check_parser()
+        if not self._warned_no_parse and any(len(d) and not d.has_annotation("DEP") for d in docs):
+            # without sentence boundaries each pair reads the whole Doc: slow on long Docs
+            warnings.warn(
+                "kdre_relations: a Doc has no dependency parse (no parser before the component?):"
+                " each pair then reads the whole Doc as one sentence, slowly on long Docs, and "
+                "the model sees no tree it was trained on",
+                stacklevel=2,
+            )
+            self._warned_no_parse = True
         todo, examples = [], []
         for d in docs:
             pairs = self.pairs(d)

@@ -215,6 +215,9 @@ def write_soft_labels(
 ) -> None:
     """Final, local and global logits per training example, keyed by id; label order in metadata."""
     path = Path(path)
+    for key, values in logits.items():
+        if not np.isfinite(values).all():
+            raise InputError(f"the teacher's {key} logits are not finite: no soft labels written")
     path.parent.mkdir(parents=True, exist_ok=True)
     columns = {
         "id": pa.array(data.ids, pa.string()),

@@ -8,6 +8,7 @@ checkpoint with the best dev F1 (never test) kept.
 from __future__ import annotations
 
 import copy
+import math
 import random
 import sys
 import time
@@ -177,8 +178,16 @@ def train_model(
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
                 out = model(batch)
                 loss, _ = model.loss(out, batch)
+            value = loss.item()
+            if not math.isfinite(value):
+                # stop before a step writes NaN into the weights: nothing of the stage is saved
+                raise InputError(
+                    f"{name}: the training loss became {value} at epoch {epoch}, batch {i}; "
+                    "the model would not be finite (lower train.lr, or check the inputs: "
+                    "word vectors, soft labels)"
+                )
             (loss / opt.accumulate if opt.accumulate > 1 else loss).backward()
-            total_loss += loss.item() * len(batch.index)
+            total_loss += value * len(batch.index)
             n_seen += len(batch.index)
             if i % opt.accumulate == 0 or i * cfg.batch_size >= len(train):
                 clip_grad_norm(params, opt.max_grad_norm)

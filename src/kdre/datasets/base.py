@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kdre.errors import InputError
+
 
 @dataclass(frozen=True)
 class DatasetSpec:
@@ -52,6 +54,18 @@ def spec_from_metadata(meta: dict[bytes, bytes] | None) -> DatasetSpec | None:
     )
 
 
-def labels_from_data(relations: set[str], na_label: str) -> tuple[str, ...]:
-    """A custom corpus's label set: its NA label first, then every other relation, sorted."""
+def labels_from_data(
+    relations: set[str], na_label: str, source: str = "the training split"
+) -> tuple[str, ...]:
+    """A custom corpus's label set: its NA label first, then every other relation, sorted.
+
+    The NA label must occur in the data: one that matches nothing would silently become a class
+    of no example while the corpus's real NA label was trained and scored as a relation."""
+    if na_label not in relations:
+        shown = ", ".join(repr(r) for r in sorted(relations)[:12])
+        more = f" and {len(relations) - 12} more" if len(relations) > 12 else ""
+        raise InputError(
+            f"dataset.na_label is {na_label!r}, but no example of {source} has that relation; "
+            f"its relations: {shown}{more}"
+        )
     return (na_label, *sorted(relations - {na_label}))

@@ -66,11 +66,18 @@ class MarkedExample:
     line: int
 
 
+# Characters that print as nothing (zero-width spaces and joiners, word joiner, BOM): an entity
+# made only of them names nothing.
+_INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+
+
 def read_lines(path: Path) -> list[str]:
     """Decode a file line by line, so a bad byte is reported with the line it is on."""
     raw = read_bytes(path)
     if raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark (editors on Windows add one)
         raw = raw[3:]
+    if b"\n" not in raw and b"\r" in raw:
+        raw = raw.replace(b"\r", b"\n")  # classic Mac OS line endings (CR only)
     lines = raw.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
@@ -84,6 +91,8 @@ def read_lines(path: Path) -> list[str]:
                 path,
                 number,
             ) from None
+        if "\x00" in text:
+            raise InputError(f"a NUL byte at column {text.index(chr(0)) + 1}", path, number)
         out.append(text.removesuffix("\r"))
     return out
 
@@ -146,6 +155,8 @@ def strip_markers(
             end -= 1
         if start == end:
             raise InputError(f"empty entity {name}", path, line)
+        if all(c in _INVISIBLE for c in text[start:end]):
+            raise InputError(f"entity {name} holds only invisible characters", path, line)
         result[name] = (start, end)
     return text, result
 

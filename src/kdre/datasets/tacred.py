@@ -127,6 +127,11 @@ def _check_strings(rec: dict, path: Path, rid: str) -> None:
                 path,
                 record=rid,
             )
+        if not rec[field].strip():
+            raise InputError(f"field {field!r} is empty", path, record=rid)
+        if any(c in rec[field] for c in "\t\n\r\x00"):
+            # the label set travels tab-joined in the parsed splits' metadata
+            raise InputError(f"field {field!r} holds a tab, newline or NUL", path, record=rid)
     for field in ("stanford_pos", "stanford_ner", "stanford_deprel"):
         bad = next((v for v in rec[field] if not isinstance(v, str)), None)
         if bad is not None:
@@ -143,6 +148,10 @@ def convert_record(rec: dict, path: Path, index: int, labels: set[str] | None) -
 
     Several dependency roots are accepted: the first root adopts the others (one tree, as
     pruning needs), counted under EXTRA_ROOTS."""
+    if "id" in rec and (not isinstance(rec["id"], (str, int)) or isinstance(rec["id"], bool)):
+        raise InputError(
+            f"'id' must be a string or an integer, got {rec['id']!r}", path, record=f"#{index}"
+        )
     rid = str(rec.get("id", f"#{index}"))
     missing = [f for f in REQUIRED if f not in rec]
     if missing:
@@ -150,6 +159,9 @@ def convert_record(rec: dict, path: Path, index: int, labels: set[str] | None) -
     tokens = rec["token"]
     if not isinstance(tokens, list) or not tokens or not all(isinstance(t, str) for t in tokens):
         raise InputError("'token' must be a non-empty list of strings", path, record=rid)
+    blank = next((i for i, t in enumerate(tokens) if t == ""), None)
+    if blank is not None:
+        raise InputError(f"token {blank} is an empty string", path, record=rid)
     n = len(tokens)
     for field in _PER_TOKEN:
         if not isinstance(rec[field], list) or len(rec[field]) != n:
@@ -161,12 +173,18 @@ def convert_record(rec: dict, path: Path, index: int, labels: set[str] | None) -
     }
     for name in ("subj", "obj"):
         start, end = spans[f"{name}_start"], spans[f"{name}_end"]
+        if start > end:
+            raise InputError(
+                f"{name} span [{start}, {end}] is reversed (start after end)", path, record=rid
+            )
         if not 0 <= start <= end < n:
             raise InputError(
                 f"{name} span [{start}, {end}] is outside the sentence (0..{n - 1})",
                 path,
                 record=rid,
             )
+    if (spans["subj_start"], spans["subj_end"]) == (spans["obj_start"], spans["obj_end"]):
+        raise InputError("the subject and object spans are the same tokens", path, record=rid)
     _check_strings(rec, path, rid)
     if labels is not None and rec["relation"] not in labels:
         raise InputError(f"unknown relation label {rec['relation']!r}", path, record=rid)
