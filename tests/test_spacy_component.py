@@ -177,3 +177,25 @@ def test_a_doc_without_a_parse_warns_once(model_file):
             nlp.get_pipe("kdre_relations")(doc)
     no_parse = [w for w in caught if "no dependency parse" in str(w.message)]
     assert len(no_parse) == 1
+
+
+def test_a_missing_model_is_refused_at_add_pipe_but_a_saved_pipeline_loads_anywhere(
+    model_file, tmp_path
+):
+    """Issue Hardening, item 10: `add_pipe` refuses a path that does not exist; `spacy.load`
+    of a saved pipeline, whose config names a path that need not exist here, still loads (the
+    model comes from the pipeline folder)."""
+    import shutil
+
+    import spacy
+
+    nlp = spacy.blank("en")
+    with pytest.raises(Exception, match="model file .*gone.pt' not found"):
+        nlp.add_pipe("kdre_relations", config={"model": str(tmp_path / "gone.pt")})
+    moved = tmp_path / "moved.pt"
+    shutil.copyfile(model_file, moved)
+    nlp.add_pipe("kdre_relations", config={"model": str(moved)})
+    nlp.to_disk(tmp_path / "pipeline")
+    moved.unlink()
+    loaded = spacy.load(tmp_path / "pipeline")
+    assert loaded.get_pipe("kdre_relations").extractor is not None

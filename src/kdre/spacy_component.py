@@ -17,6 +17,7 @@ the model's labels to its probability (``threshold`` / ``top_k`` keep fewer).
 from __future__ import annotations
 
 import shutil
+import sys
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -92,6 +93,11 @@ class KdreRelations:
         # this machine: the model then comes from the pipeline folder (from_disk).
         if model is not None and Path(model).is_dir():
             raise ValueError(f"kdre_relations: model {model!r} is a folder, not a kdre model file")
+        if (model is None or not Path(model).exists()) and not _building_from_config():
+            raise ValueError(
+                f"kdre_relations: model file {model!r} not found; give the path of a kdre "
+                "model file, e.g. config={'model': 'models/student.pt'}"
+            )
         if model is not None and Path(model).is_file():
             self._load(Path(model))
         self._warned_no_parse = False
@@ -266,6 +272,18 @@ class _Columns:
             for sent in doc.sents:
                 for i in range(sent.start, sent.end):
                     self.sent_start[i], self.sent_end[i] = sent.start, sent.end
+
+
+def _building_from_config() -> bool:
+    """True while spaCy builds a pipeline from a config (``spacy.load`` of a saved pipeline):
+    the saved config's model path need not exist on this machine, as the model then comes from
+    the pipeline folder (``from_disk``). A direct ``nlp.add_pipe`` is not inside it."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "from_config" and "spacy" in frame.f_code.co_filename:
+            return True
+        frame = frame.f_back
+    return False
 
 
 # The class is the factory (spaCy reads its settings from __init__'s signature); the entry
