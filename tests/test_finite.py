@@ -98,3 +98,17 @@ def test_a_vectors_path_that_is_a_folder_or_a_false_gzip_is_one_line(tmp_path):
     fake.write_text("the 0.1 0.2\n")
     with pytest.raises(InputError, match="cannot be read as a gzip file"):
         read_text_vectors(fake, ["the"])
+
+
+def test_a_model_with_non_finite_weights_is_never_saved(tiny_parsed, tmp_path):
+    from kdre.checkpoint import save_model
+
+    path = tmp_path / "baseline.pt"
+    run_baseline(tiny_params(), tiny_parsed, path, progress=False)
+    model, vocab, payload = load_model(path)
+    with torch.no_grad():
+        next(model.parameters()).fill_(math.nan)
+    target = tmp_path / "nan.pt"
+    with pytest.raises(InputError, match="trained weights are not finite"):
+        save_model(target, model, vocab, tiny_params().model, "semeval")
+    assert not target.exists()

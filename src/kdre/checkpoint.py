@@ -31,8 +31,11 @@ def save_model(
     dataset: str,
     extra: dict | None = None,
 ) -> None:
-    """Write atomically (temp file, then rename)."""
+    """Write atomically (temp file, then rename); never a model with non-finite weights."""
     path = Path(path)
+    bad = next((k for k, v in model.state_dict().items() if not torch.isfinite(v).all()), None)
+    if bad is not None:
+        raise InputError(f"the trained weights are not finite (first: {bad}): not saved", path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format": FORMAT,
