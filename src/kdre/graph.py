@@ -92,10 +92,7 @@ def plot_heatmap(
     graph: pd.DataFrame, labels: Sequence[str], na_label: str, path, max_patterns: int = 30
 ):
     """P(r|p) as a heatmap, patterns by support (the paper's Figure 4)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # not pyplot: a library keeps the user's backend
 
     relations = [r for r in labels if r != na_label]
     support = graph.groupby("pattern")["count"].sum().sort_values(ascending=False)
@@ -103,7 +100,8 @@ def plot_heatmap(
     matrix = graph.pivot_table(
         index="pattern", columns="relation", values="prob", fill_value=0.0
     ).reindex(index=patterns, columns=relations, fill_value=0.0)
-    fig, ax = plt.subplots(figsize=(0.45 * len(relations) + 3, 0.35 * len(patterns) + 2.5))
+    fig = Figure(figsize=(0.45 * len(relations) + 3, 0.35 * len(patterns) + 2.5))
+    ax = fig.subplots()
     im = ax.imshow(matrix.to_numpy(), cmap="Blues", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(len(relations)), relations, rotation=90, fontsize=7)
     ax.set_yticks(range(len(patterns)), [f"{p} (n={support[p]})" for p in patterns], fontsize=7)
@@ -113,4 +111,3 @@ def plot_heatmap(
     fig.colorbar(im, ax=ax, fraction=0.03)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)

@@ -9,18 +9,17 @@ import numpy as np
 import pandas as pd
 
 
-def _plt():
-    import matplotlib
+def _figure(**kwargs):
+    """A figure of its own, not pyplot's: a library must not switch a notebook user's backend
+    (``savefig`` renders PNG with Agg whatever the backend)."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return Figure(**kwargs)
 
 
 def confusion_png(matrix: np.ndarray, labels: Sequence[str], title: str, path: Path) -> None:
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(0.42 * len(labels) + 3, 0.42 * len(labels) + 2))
+    fig = _figure(figsize=(0.42 * len(labels) + 3, 0.42 * len(labels) + 2))
+    ax = fig.subplots()
     shown = np.log1p(matrix)
     ax.imshow(shown, cmap="Blues")
     for (i, j), v in np.ndenumerate(matrix):
@@ -34,15 +33,14 @@ def confusion_png(matrix: np.ndarray, labels: Sequence[str], title: str, path: P
     ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def per_relation_png(table: pd.DataFrame, path: Path) -> None:
     """Grouped bars: F1 per relation (rows) for each model (columns of ``table``)."""
-    plt = _plt()
     relations = list(table.index)
     models = list(table.columns)
-    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(relations)), 4.5))
+    fig = _figure(figsize=(max(6, 0.9 * len(relations)), 4.5))
+    ax = fig.subplots()
     width = 0.8 / max(len(models), 1)
     for k, model in enumerate(models):
         ax.bar(np.arange(len(relations)) + k * width, table[model], width, label=model)
@@ -53,14 +51,13 @@ def per_relation_png(table: pd.DataFrame, path: Path) -> None:
     ax.set_title("Per-relation F1 on test (official scorer)")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def curves_png(histories: Mapping[str, pd.DataFrame], path: Path) -> None:
     """Dev F1 and training loss per epoch for every trained model; a model that trained no
     epoch (a frozen teacher with nothing to train: its history is a bare header) has no curve."""
-    plt = _plt()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    fig = _figure(figsize=(11, 4))
+    left, right = fig.subplots(1, 2)
     for name, frame in histories.items():
         if frame.empty or "dev_f1" not in frame:
             continue
@@ -73,4 +70,3 @@ def curves_png(histories: Mapping[str, pd.DataFrame], path: Path) -> None:
     left.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)

@@ -672,12 +672,10 @@ def markdown(
 
 def plot(summary: pd.DataFrame, path: Path | str) -> None:
     """Mean test F1 per model with ±1 std error bars, the paper's figure as a marker."""
-    import matplotlib
+    from matplotlib.figure import Figure  # not pyplot: a library keeps the user's backend
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(max(6, 0.7 * len(summary)), 4))
+    fig = Figure(figsize=(max(6, 0.7 * len(summary)), 4))
+    ax = fig.subplots()
     x = range(len(summary))
     ax.bar(
         x,
@@ -704,4 +702,3 @@ def plot(summary: pd.DataFrame, path: Path | str) -> None:
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
-    plt.close(fig)
