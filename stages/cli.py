@@ -48,7 +48,6 @@ def load_command(name: str) -> click.Command:
         parent.add_typer(target, name=name)
     else:
         parent.command(name)(target)
-    parent.command("-")(_group)  # a second command keeps `parent` a group
     return typer.main.get_group(parent).commands[name]
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import pickle
-import subprocess
-import sys
 
 import pytest
-from conftest import REPO, tiny_params, write_records
+from conftest import tiny_params, write_records
+from test_predict import run_predict
 
 from kdre.datasets import semeval, tacred
 from kdre.errors import InputError
@@ -112,13 +111,7 @@ def test_a_killed_stages_leftover_is_removed_at_its_next_start(tmp_path):
 def test_a_raw_pickle_model_is_one_line_without_torchs_warning(tmp_path):
     path = tmp_path / "model.pt"
     path.write_bytes(pickle.dumps({"format": "kdre-model"}))
-    result = subprocess.run(
-        [sys.executable, "-m", "stages.cli", "predict", str(path)],
-        input="x\n",
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-    )
+    result = run_predict(str(path), stdin="x\n")
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 

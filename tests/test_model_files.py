@@ -4,12 +4,11 @@ model is one line naming it, never a traceback."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 import torch
-from conftest import REPO, tiny_params
+from conftest import tiny_params
+from test_predict import MARKED, run_predict
 
 from kdre.checkpoint import load_model
 from kdre.errors import InputError
@@ -71,13 +70,7 @@ def test_not_a_model_file_is_one_line(kind, model_file, tiny_parsed, tmp_path):
 def test_predict_with_a_bad_model_file_exits_1_with_one_line(tmp_path):
     path = tmp_path / "m.pt"
     path.write_bytes(os.urandom(100))
-    done = subprocess.run(
-        [sys.executable, "-m", "stages.cli", "predict", str(path)],
-        input="The <e1>audits</e1> were about <e2>waste</e2>.\n",
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-    )
+    done = run_predict(str(path), stdin=MARKED + "\n")
     assert done.returncode == 1
     assert done.stderr.strip().count("\n") == 0 and "not a kdre model file" in done.stderr
 
@@ -120,12 +113,6 @@ def test_a_kdre_payload_whose_parts_do_not_fit_is_one_line(model_file, tmp_path,
     path = _edited(model_file, tmp_path, edit)
     with pytest.raises(InputError, match="edited.pt"):
         load_model(path)
-    result = subprocess.run(
-        [sys.executable, "-m", "stages.cli", "predict", str(path)],
-        input="The <e1>audits</e1> were about <e2>waste</e2>.\n",
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-    )
+    result = run_predict(str(path), stdin=MARKED + "\n")
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "edited.pt" in result.stderr

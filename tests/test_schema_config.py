@@ -81,6 +81,18 @@ def test_write_splits_is_all_or_nothing(tmp_path, monkeypatch):
         ("student:\n  lambda_ht: -1\n", "student.lambda_ht must be >= 0"),
         ("student:\n  anneal_direction: up\n", "student.anneal_direction must be one of"),
         ("student:\n  maa: maybe\n", "student.maa must be bool"),
+        # non-finite numbers (issue Hardening, item 2)
+        ("train:\n  lr: .nan\n", "train.lr must be a finite number"),
+        ("train:\n  max_grad_norm: .inf\n", "train.max_grad_norm must be a finite number"),
+        ("gamma_scalar: .nan\n", "gamma_scalar must be a finite number"),
+        ("teacher:\n  transformer:\n    lr: -.inf\n", "teacher.transformer.lr must be a finite"),
+        # values that mean nothing, once tracebacks (issue Hardening, items 5 and 7)
+        ("model:\n  ner_dim: -1\n", "model.ner_dim must be >= 0"),
+        ("train:\n  pooling_l2: -1\n", "train.pooling_l2 must be >= 0"),
+        ("gamma_scalar: -5\n", "gamma_scalar must be >= 0"),
+        ("teacher:\n  transformer:\n    weight_decay: -1\n", "weight_decay must be >= 0"),
+        ("1: a\nfoo: b\n", "unknown key 1"),
+        ("train:\n  cpu_isa: [avx2]\n", "train.cpu_isa must be str"),
     ],
 )
 def test_params_errors(tmp_path, text, message):

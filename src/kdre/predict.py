@@ -142,10 +142,9 @@ class RelationExtractor:
                 s, e = int(item[f"{name}_start"]), int(item[f"{name}_end"])
             except (KeyError, TypeError, ValueError):
                 raise ValueError(f"needs integer '{name}_start' and '{name}_end'") from None
-            if s > e:
-                raise ValueError(f"{name} span [{s}, {e}] is reversed (start after end)")
-            if not 0 <= s <= e < n:
-                raise ValueError(f"{name} span [{s}, {e}] is outside the sentence (0..{n - 1})")
+            problem = tacred.span_problem(name, s, e, n)
+            if problem:
+                raise ValueError(problem)
             spans.append((s, e))
         if spans[0] == spans[1]:
             raise ValueError("the subject and object spans are the same tokens")

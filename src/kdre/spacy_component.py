@@ -59,9 +59,13 @@ class KdreRelations:
             candidates.startswith("spans:") and len(candidates) > 6
         ):
             raise ValueError(f"kdre_relations: candidates must be {CANDIDATES}, got {candidates!r}")
-        settings = {"max_distance": max_distance, "top_k": top_k, "batch_size": batch_size}
-        settings["model_batch_size"] = model_batch_size
-        for key, value in settings.items():
+        integers = {
+            "max_distance": max_distance,
+            "top_k": top_k,
+            "batch_size": batch_size,
+            "model_batch_size": model_batch_size,
+        }
+        for key, value in integers.items():
             if not isinstance(value, int) or isinstance(value, bool):
                 raise ValueError(f"kdre_relations: {key} must be an integer, got {value!r}")
         if not isinstance(threshold, (int, float)) or isinstance(threshold, bool):

@@ -117,6 +117,16 @@ def is_head_index(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def span_problem(name: str, start: int, end: int, n: int) -> str | None:
+    """What is wrong with an inclusive token span of a sentence of ``n`` tokens, if anything
+    (the parse stage's reader and `kdre predict`'s TACRED-field input say it alike)."""
+    if start > end:
+        return f"{name} span [{start}, {end}] is reversed (start after end)"
+    if not 0 <= start <= end < n:
+        return f"{name} span [{start}, {end}] is outside the sentence (0..{n - 1})"
+    return None
+
+
 def _check_strings(rec: dict, path: Path, rid: str) -> None:
     """Labels and types are strings, tag lists hold strings: a list or a number there is a
     malformed record, not something to stringify."""
@@ -172,17 +182,9 @@ def convert_record(rec: dict, path: Path, index: int, labels: set[str] | None) -
         f: _int(rec[f], f, path, rid) for f in ("subj_start", "subj_end", "obj_start", "obj_end")
     }
     for name in ("subj", "obj"):
-        start, end = spans[f"{name}_start"], spans[f"{name}_end"]
-        if start > end:
-            raise InputError(
-                f"{name} span [{start}, {end}] is reversed (start after end)", path, record=rid
-            )
-        if not 0 <= start <= end < n:
-            raise InputError(
-                f"{name} span [{start}, {end}] is outside the sentence (0..{n - 1})",
-                path,
-                record=rid,
-            )
+        problem = span_problem(name, spans[f"{name}_start"], spans[f"{name}_end"], n)
+        if problem:
+            raise InputError(problem, path, record=rid)
     if (spans["subj_start"], spans["subj_end"]) == (spans["obj_start"], spans["obj_end"]):
         raise InputError("the subject and object spans are the same tokens", path, record=rid)
     _check_strings(rec, path, rid)
