@@ -45,7 +45,7 @@ def kernels(threads: int) -> dict[str, str]:
     import torch
     from torch import nn
 
-    from kdre.encoders.layers import Dropout, bidirectional_lstm
+    from kdre.models.encoders.layers import Dropout, bidirectional_lstm
 
     torch.set_num_threads(threads)
     rng = np.random.RandomState(0)

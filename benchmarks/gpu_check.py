@@ -44,7 +44,7 @@ def pack(layers: int, out: Path) -> None:
     import torch
     from safetensors.torch import load_file, save_file
 
-    from kdre import minilm
+    from kdre.features import huggingface as minilm
 
     src = minilm.model_dir()
     out.mkdir(parents=True, exist_ok=True)
@@ -89,7 +89,7 @@ def lstm_paths_agree() -> dict:
     import torch
     from torch import nn
 
-    from kdre.encoders.layers import bidirectional_lstm
+    from kdre.models.encoders.layers import bidirectional_lstm
 
     torch.manual_seed(0)
     rnn = nn.LSTM(12, 8, 2, batch_first=True, bidirectional=True).eval()
@@ -137,9 +137,9 @@ def run(
     import torch
 
     from kdre.config import load_params
-    from kdre.distill import run_student
-    from kdre.runs import run_baseline
-    from kdre.teaching import run_teacher
+    from kdre.training.recipe import run_baseline
+    from kdre.training.student import run_student
+    from kdre.training.teachers import run_teacher
 
     if device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("gpu_check: torch sees no CUDA device")

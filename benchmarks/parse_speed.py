@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from kdre import corpus  # noqa: E402
 from kdre.config import DatasetConfig, ParseConfig  # noqa: E402
+from kdre.data import corpus  # noqa: E402
 
 
 def main() -> None:

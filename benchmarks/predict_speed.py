@@ -20,9 +20,9 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import torch  # noqa: E402
 
-from kdre import parsing  # noqa: E402
-from kdre.datasets import semeval  # noqa: E402
-from kdre.predict import load_model  # noqa: E402
+from kdre.data import parsing  # noqa: E402
+from kdre.data.datasets import semeval  # noqa: E402
+from kdre.serving.extractor import load_model  # noqa: E402
 
 TEST = ROOT / "data/raw/semeval2010_task8/SemEval2010_task8_all_data" / semeval.TEST_FILE
 
@@ -70,8 +70,8 @@ def main() -> None:
     parse_only = statistics.median(parse_runs)
 
     parsed = [m.parse_input(x, str(i)) for i, x in enumerate(marked)]
-    from kdre.data import encode_rows
-    from kdre.training import predict_logits
+    from kdre.data.encode import encode_rows
+    from kdre.models.inference import predict_logits
 
     data = encode_rows(m._rows(parsed), m.vocab, m.prune_k)
     if m.table is not None:

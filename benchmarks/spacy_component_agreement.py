@@ -22,8 +22,8 @@ sys.path.insert(0, str(ROOT / "src"))
 import torch  # noqa: E402
 
 import kdre  # noqa: E402
-from kdre import parsing  # noqa: E402
-from kdre.datasets.semeval import TEST_FILE, read_semeval  # noqa: E402
+from kdre.data import parsing  # noqa: E402
+from kdre.data.datasets.semeval import TEST_FILE, read_semeval  # noqa: E402
 
 SEMEVAL = ROOT / "data/raw/semeval2010_task8/SemEval2010_task8_all_data"
 

@@ -31,9 +31,10 @@ sys.path.insert(0, str(ROOT / "src"))
 import torch  # noqa: E402
 from spacy.tokens import Doc  # noqa: E402
 
-from kdre import parsing  # noqa: E402
-from kdre.checkpoint import load_model  # noqa: E402
-from kdre.datasets.semeval import TEST_FILE, read_semeval  # noqa: E402
+from kdre.config import DEFAULT_SPACY_MODEL  # noqa: E402
+from kdre.data import parsing  # noqa: E402
+from kdre.data.datasets.semeval import TEST_FILE, read_semeval  # noqa: E402
+from kdre.models.files import load_model  # noqa: E402
 
 SEMEVAL = ROOT / "data/raw/semeval2010_task8/SemEval2010_task8_all_data"
 
@@ -48,7 +49,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     _, _, payload = load_model(args.model)
-    nlp = parsing.load_pipeline(payload.get("spacy_model") or parsing.DEFAULT_MODEL)
+    nlp = parsing.load_pipeline(payload.get("spacy_model") or DEFAULT_SPACY_MODEL)
     examples = read_semeval(SEMEVAL / TEST_FILE)
     if args.limit:
         examples = examples[: args.limit]
@@ -59,7 +60,7 @@ def main() -> None:
     def docs() -> list[Doc]:
         return [parsing.marked_doc(nlp.vocab, tok, "nominals") for tok in tokenized]
 
-    with_rel = parsing.load_pipeline(payload.get("spacy_model") or parsing.DEFAULT_MODEL)
+    with_rel = parsing.load_pipeline(payload.get("spacy_model") or DEFAULT_SPACY_MODEL)
     with_rel.add_pipe(
         "kdre_relations",
         config={"model": str(args.model), "candidates": "spans:nominals", "both_orders": False},

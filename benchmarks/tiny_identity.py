@@ -1,6 +1,7 @@
-"""A tiny run of the C-GCN, Teacher-R and the student in a given source tree, printing each
-model's per-epoch training loss and dev F1: run it on two trees (a commit's worktree and the
-working tree) and diff the outputs to show a refactor is behaviour-neutral before `dvc commit`.
+"""A tiny run of the C-GCN, Teacher-R, the student and the transformer teacher in a given source
+tree, printing each model's per-epoch training loss and dev F1: run it on two trees (a commit's
+worktree and the working tree) and diff the outputs to show a refactor is behaviour-neutral
+before `dvc commit`.
 
 Usage:
     git worktree add /tmp/before HEAD
@@ -31,6 +32,12 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT / "data")
     parser.add_argument("--rows", type=int, default=300)
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument(
+        "--transformer",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also the transformer teacher (MiniLM, one epoch; needs the [minilm] extra)",
+    )
     args = parser.parse_args()
     tree = args.tree.resolve()
     sys.path.insert(0, str(tree / "src"))
@@ -45,9 +52,15 @@ def main() -> None:
     if not Path(kdre.__file__).resolve().is_relative_to(tree):
         raise SystemExit(f"imported kdre from {kdre.__file__}, not from {tree}")
     from kdre.config import load_params
-    from kdre.distill import run_student
-    from kdre.runs import run_baseline
-    from kdre.teaching import run_teacher
+
+    if (tree / "src/kdre/training").is_dir():  # the layered package (Layout issue)
+        from kdre.training.recipe import run_baseline
+        from kdre.training.student import run_student
+        from kdre.training.teachers import run_teacher
+    else:  # a tree from before it (flat modules)
+        from kdre.distill import run_student
+        from kdre.runs import run_baseline
+        from kdre.teaching import run_teacher
 
     work = Path(tempfile.mkdtemp(prefix="kdre-identity-"))
     for sub in ("parsed", "types"):
@@ -75,6 +88,23 @@ def main() -> None:
             params, work / "parsed", work / "soft.parquet", work / "s.pt", False, work / "emb"
         )[1],
     }
+    if args.transformer:
+        # the transformer teacher (MiniLM, one epoch): the teacher stage's other encoder
+        teacher = dataclasses.replace(
+            params.teacher,
+            encoder="transformer",
+            transformer=dataclasses.replace(params.teacher.transformer, epochs=1),
+        )
+        histories["transformer-teacher"] = run_teacher(
+            dataclasses.replace(params, gamma="vector", teacher=teacher),
+            work / "types",
+            work / "graph/graph.parquet",
+            work / "b.pt",
+            work / "tt.pt",
+            work / "soft-tt.parquet",
+            False,
+            work / "emb",
+        )[1]
     for name, history in histories.items():
         rows = [(r["epoch"], round(r["train_loss"], 7), round(r["dev_f1"], 5)) for r in history]
         print(name, rows)

@@ -9,7 +9,7 @@ Each side is a worker process holding its own code (this tree, or a git worktree
 the params (its threads, ISA, sizes: the configuration `dvc repro` runs) and SemEval train
 from this tree's data/parsed and data/embeddings (run `dvc repro parse embed` first). The
 driver alternates epochs between the sides (A, B, A, B, …), so both see the same machine load;
-each epoch runs the side's own training loop (`kdre.training.train_model`, one epoch, the
+each epoch runs the side's own training loop (`kdre.training.loop.train_model`, one epoch, the
 training time without the dev pass). Absolute rates here drift ±50 % between days: claim speed
 only as the ratio printed by one invocation. The first epoch of each side is warm-up and left
 out. Prints one JSON object.
@@ -50,8 +50,8 @@ def worker(tree: Path, params_path: Path, data: Path) -> None:
     import kdre
     from kdre.config import load_params
     from kdre.models.baseline import Baseline
-    from kdre.runs import evaluator, prepare, word_vectors
-    from kdre.training import seed_everything, train_model
+    from kdre.training.loop import seed_everything, train_model
+    from kdre.training.recipe import evaluator, prepare, word_vectors
 
     if not Path(kdre.__file__).resolve().is_relative_to(tree.resolve()):
         raise SystemExit(f"worker for {tree} imported kdre from {kdre.__file__}")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from kdre.config import load_params
-from kdre.runs import run_baseline
+from kdre.training.recipe import run_baseline
 from stages.common import (
     EMBEDDINGS,
     PARAMS,

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import importlib
 import sys
+from pathlib import Path
 
 import click
 import typer
 from typer.core import TyperGroup
-
-from kdre.errors import InputError
 
 # subcommand → (module, attribute): a function becomes one command; a Typer app, a group.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -81,8 +80,35 @@ def _group() -> None:
     pass
 
 
+def _prepare_process(argv: list[str]) -> None:
+    """What must happen before kdre is imported.
+
+    - This checkout's ``src`` goes first on the import path, so a stage run by DVC in a copy of
+      the repo (``dvc exp run --temp``/``--queue``) executes that copy's code, not an editable
+      install pointing elsewhere.
+    - Torch's CPU kernels are capped at ``train.cpu_isa`` of the ``--params`` file (default
+      params.yaml): the caps only work if set before torch's first kernel (see kdre.cpu); the
+      training stages check that they took effect.
+    """
+    src = Path(__file__).resolve().parent.parent / "src"
+    if (src / "kdre").is_dir() and str(src) not in sys.path:
+        sys.path.insert(0, str(src))
+    from kdre.cpu import isa_from_params_file, set_isa_environment
+
+    path = "params.yaml"
+    for i, arg in enumerate(argv):
+        if arg == "--params" and i + 1 < len(argv):
+            path = argv[i + 1]
+        elif arg.startswith("--params="):
+            path = arg.split("=", 1)[1]
+    set_isa_environment(isa_from_params_file(path))
+
+
 def main() -> None:
     """Entry point: bad input is one line on stderr and exit status 1, never a traceback."""
+    _prepare_process(sys.argv[1:])
+    from kdre.errors import InputError
+
     try:
         app()
     except InputError as err:

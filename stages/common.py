@@ -6,12 +6,14 @@ import csv
 import json
 import os
 import stat
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from kdre.atomic import atomic_path, atomic_paths, write_text
+from kdre.config import Params
+from kdre.provenance import run_record
 
 # What every training stage reads from the embed stage: one folder.
 EmbeddingsOption = Annotated[
@@ -63,54 +65,24 @@ def writable_target(path: Path) -> int:
     return stat.S_IMODE(st.st_mode)
 
 
-def write_text(path: Path, text: str) -> None:
-    """Write through a temp file and rename, so an interrupted run leaves no half file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def write_json(path: Path, data: dict) -> None:
     write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
+def write_metrics(path: Path, data: dict, params: Params) -> None:
+    """A stage's metrics JSON with the run's recorded facts: resolved configuration, setup
+    version, code commit (kdre.provenance)."""
+    write_json(path, {**data, **run_record(params)})
+
+
 def write_history(path: Path, rows: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
+    with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["epoch"])
         writer.writeheader()
         for row in rows:
             writer.writerow({k: round(v, 6) if isinstance(v, float) else v for k, v in row.items()})
-    os.replace(tmp, path)
 
 
-@contextmanager
-def outputs_together() -> Iterator[Callable[[Path], Path]]:
-    """Give every output of a stage a temp path beside its target (same suffix, so writers that
-    go by it still work); rename them all into place when the block ends without error, and
-    remove them all when it fails. A stage's outputs then appear together or not at all:
-    a crash halfway (a bad model file, a plot that fails) leaves the previous ones untouched.
-
-    >>> with outputs_together() as stage:
-    ...     write_text(stage(Path("metrics/x.json")), "{}")
-    """
-    staged: dict[Path, Path] = {}
-
-    def stage(path: Path) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.stem}.staged{path.suffix}")
-        tmp.unlink(missing_ok=True)  # a leftover of a killed run of this stage
-        staged[path] = tmp
-        return tmp
-
-    try:
-        yield stage
-    except BaseException:
-        for tmp in staged.values():
-            tmp.unlink(missing_ok=True)
-        raise
-    for path, tmp in staged.items():
-        os.replace(tmp, path)
+# A stage's outputs appear together or not at all: a crash halfway (a bad model file, a plot
+# that fails) leaves the previous ones untouched.
+outputs_together = atomic_paths

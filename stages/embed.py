@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -10,17 +9,15 @@ from typing import Annotated
 import typer
 
 from kdre.config import load_params
-from kdre.embeddings import (
+from kdre.data.schema import SPLITS, read_split
+from kdre.features.vectors import (
     CONTEXTUAL_DIR,
     VECTORS_FILE,
     build_table,
-    save_contextual,
+    cache_contextual,
     save_table,
     wanted_words,
 )
-from kdre.minilm import WordFeaturizer
-from kdre.schema import SPLITS, read_split
-from kdre.training import resolve_device
 from stages.common import (
     PARAMS,
     PARSED,
@@ -28,36 +25,8 @@ from stages.common import (
     ParsedOption,
     ProgressOption,
     outputs_together,
-    write_json,
+    write_metrics,
 )
-
-
-def cache_contextual(frames: dict, folder: Path, threads: int, progress: bool) -> dict:
-    import torch
-    from tqdm import tqdm
-
-    torch.set_num_threads(threads)
-    featurize = WordFeaturizer(str(resolve_device("auto")))
-    start = time.perf_counter()
-    total = sum(len(df) for df in frames.values())
-    interactive = progress and sys.stderr.isatty()
-    with tqdm(total=total, desc="minilm", unit="sent", disable=not interactive) as bar:
-        size = 0
-        for split, df in frames.items():
-            sentences = [list(t) for t in df["tokens"]]
-            vectors = featurize(sentences, progress=bar.update)
-            path = folder / f"{split}.parquet"
-            save_contextual(path, [str(i) for i in df["id"]], vectors)
-            size += path.stat().st_size
-            if progress and not interactive:
-                print(f"minilm: {split} done ({len(df)} sentences)", file=sys.stderr, flush=True)
-    seconds = time.perf_counter() - start
-    return {
-        "contextual": "minilm",
-        "contextual_bytes": size,
-        "contextual_seconds": round(seconds, 1),
-        "contextual_sentences_per_s": round(total / max(seconds, 1e-9), 1),
-    }
 
 
 def embed(
@@ -95,7 +64,7 @@ def embed(
         save_table(table, staged)
         summary = _summary(cfg, table, frames, staged, out, progress)
         summary["seconds"] = round(time.perf_counter() - start, 1)
-        write_json(stage(metrics), summary)
+        write_metrics(stage(metrics), summary, cfg)
     coverage = f", train coverage {summary['coverage_train']:.1%}" if table.dim else ""
     typer.echo(
         f"{table.source}: {len(table.words)} words, {table.dim}-d{coverage} -> {table_path}",

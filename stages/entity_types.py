@@ -6,21 +6,19 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 import typer
 
 from kdre.config import load_params
-from kdre.datasets import dataset_spec
-from kdre.entity_types import TYPER_FILE, EntityTyper, type_entropy
-from kdre.schema import SPLITS, read_split
+from kdre.data.datasets import dataset_spec
+from kdre.knowledge.types import TYPER_FILE, type_splits
 from stages.common import (
     PARAMS,
     PARSED,
     ParamsOption,
     ParsedOption,
     outputs_together,
-    write_json,
+    write_metrics,
     write_text,
 )
 
@@ -51,26 +49,13 @@ def types(
     """
     cfg = load_params(params)
     spec = dataset_spec(cfg.dataset.name, parsed)
-    frames = {s: read_split(parsed / f"{s}.parquet") for s in SPLITS}
-    typist = EntityTyper(cfg.types.source).fit(frames["train"], cfg.types.clusters, cfg.seed)
-    summary: dict = {"source": cfg.types.source}
-    tables: dict[str, pa.Table] = {}
-    for split, frame in frames.items():
-        subj, obj = typist.frame_types(frame)
-        table = pq.read_table(parsed / f"{split}.parquet")
-        for column, values in (("subj_type", subj), ("obj_type", obj)):
-            index = table.schema.get_field_index(column)
-            table = table.set_column(index, column, pa.array(values, pa.string()))
-        tables[split] = table
-        typed = frame.assign(subj_type=subj, obj_type=obj)
-        summary[split] = type_entropy(typed, spec.na_label)
+    typed = type_splits(parsed, cfg.types.source, cfg.types.clusters, cfg.seed, spec.na_label)
+    summary, typist = typed.summary, typed.typer
     with outputs_together() as stage:
-        for split, table in tables.items():
-            path = stage(out / f"{split}.parquet")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            pq.write_table(table, path)
+        for split, table in typed.tables.items():
+            pq.write_table(table, stage(out / f"{split}.parquet"))
         write_text(stage(out / TYPER_FILE), json.dumps(typist.to_dict()) + "\n")
-        write_json(stage(metrics), summary)
+        write_metrics(stage(metrics), summary, cfg)
     train = summary["train"]
     typer.echo(
         f"types {cfg.types.source}: {train['patterns']} train patterns, H(R|p) "

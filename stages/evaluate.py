@@ -9,14 +9,20 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from kdre import plots, scoring
 from kdre.config import Params, load_params
-from kdre.datasets import dataset_spec
-from kdre.datasets.base import DatasetSpec
-from kdre.evaluation import Predictions, confusion, flat_metrics, per_relation_f1, predict_file
-from kdre.schema import read_split
-from kdre.significance import paired_bootstrap
-from stages.common import PARAMS, TYPED, ParamsOption, TypedOption, outputs_together, write_json
+from kdre.data.datasets import dataset_spec
+from kdre.data.datasets.base import DatasetSpec
+from kdre.data.schema import read_split
+from kdre.evaluation import plots, scoring
+from kdre.evaluation.predictions import (
+    Predictions,
+    against_baseline,
+    confusion,
+    flat_metrics,
+    per_relation_f1,
+    predict_file,
+)
+from stages.common import PARAMS, TYPED, ParamsOption, TypedOption, outputs_together, write_metrics
 
 MODELS = ("baseline", "teacher", "student")
 
@@ -89,20 +95,8 @@ def _write_outputs(
         pd.DataFrame({"id": result.ids, "actual": result.gold, "predicted": result.pred}).to_csv(
             stage(predictions / f"{name}_test.csv"), index=False
         )
-    comparisons = [("student", "baseline")]
-    if not results["teacher"].leaky:
-        comparisons.append(("teacher", "baseline"))
-    for a, b in comparisons:
-        test_result = paired_bootstrap(
-            spec,
-            results[b].gold,
-            results[a].pred,
-            results[b].pred,
-            cfg.evaluate.bootstrap_samples,
-            cfg.seed,
-        )
-        out.update({f"{a}_vs_{b}.{k}": round(float(v), 4) for k, v in test_result.items()})
-    write_json(stage(metrics), out)
+    out.update(against_baseline(results, spec, cfg.evaluate.bootstrap_samples, cfg.seed))
+    write_metrics(stage(metrics), out, cfg)
 
     per_rel = per_relation_f1(results)
     per_rel.rename_axis("relation").reset_index().melt(

@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 
 from kdre.config import load_params
-from kdre.datasets import dataset_spec
+from kdre.data.datasets import dataset_spec
+from kdre.data.schema import read_split
 from kdre.errors import InputError
-from kdre.graph import PatternTable, build_graph, plot_heatmap
-from kdre.schema import read_split
-from stages.common import PARAMS, TYPED, ParamsOption, TypedOption, outputs_together, write_json
+from kdre.knowledge.graph import PatternTable, build_graph, plot_heatmap
+from stages.common import PARAMS, TYPED, ParamsOption, TypedOption, outputs_together, write_metrics
 
 
 def graph(
@@ -61,7 +61,7 @@ def graph(
         )
     with outputs_together() as stage:
         table.to_parquet(stage(out), index=False)
-        write_json(stage(metrics), summary)
+        write_metrics(stage(metrics), summary, cfg)
         plot_heatmap(table, spec.labels, spec.na_label, stage(plot))
     typer.echo(
         f"{summary['patterns']} patterns, {summary['edges']} edges -> {out}; "

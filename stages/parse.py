@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from kdre import corpus, schema
 from kdre.config import load_params
-from stages.common import PARAMS, ParamsOption, ProgressOption, outputs_together, write_json
+from kdre.data import corpus, schema
+from stages.common import PARAMS, ParamsOption, ProgressOption, outputs_together, write_metrics
 
 
 def parse(
@@ -49,7 +49,7 @@ def parse(
         summary[f"{split}_examples"] = table.num_rows
         summary[f"{split}_extra_roots"] = schema.extra_roots(table)
     with outputs_together() as stage:
-        write_json(stage(metrics), summary)
+        write_metrics(stage(metrics), summary, cfg)
         paths = schema.write_splits(tables, out)  # last: it renames its own files into place
     for split, path in paths.items():
         roots = summary[f"{split}_extra_roots"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -14,43 +13,9 @@ import typer
 from tqdm import tqdm
 
 from kdre.errors import InputError, read_bytes
-from kdre.predict import load_model
+from kdre.serving.extractor import load_model
+from kdre.serving.formats import read_inputs
 from stages.common import writable_target
-
-
-def _items(text: str, source: str):
-    """(line id, input) pairs: a TACRED JSON array, or one input per line (blank lines skipped).
-
-    A text that starts with `[` is a JSON array only if it parses as one, or does not look like
-    a marked sentence: a plain sentence may start with a bracket."""
-    if text.lstrip().startswith("["):
-        try:
-            records = json.loads(text)
-        except json.JSONDecodeError as err:
-            first = text.lstrip().splitlines()[0]
-            if "<e1>" not in first and "<e2>" not in first:
-                raise InputError(f"invalid JSON: {err.msg}", source, err.lineno) from None
-        else:
-            if not isinstance(records, list):
-                raise InputError("a JSON input must be an array of objects", source)
-            for i, rec in enumerate(records, start=1):
-                yield str(i), rec
-            return
-    for number, line in enumerate(text.splitlines(), start=1):
-        line = line.rstrip("\r")
-        if not line.strip():
-            continue
-        if "\x00" in line:
-            yield str(number), ValueError("a NUL byte in the line")
-        elif line.lstrip().startswith("{"):
-            try:
-                yield str(number), json.loads(line)
-            except json.JSONDecodeError as err:
-                # `{Note} The <e1>…` is a sentence that starts with a brace, not broken JSON
-                marked = "<e1>" in line and "<e2>" in line
-                yield str(number), line if marked else ValueError(f"invalid JSON: {err.msg}")
-        else:
-            yield str(number), line
 
 
 def predict(
@@ -103,7 +68,7 @@ def predict(
             raise InputError("not UTF-8 text", input) from None
     mode = writable_target(output) if output is not None else None
     extractor = load_model(model, spacy_model)
-    items = list(_items(text, source))
+    items = list(read_inputs(text, source))
 
     # Everything goes to a temp file first: a bad line stops the run before anything reaches
     # stdout or OUTPUT, and an existing OUTPUT is replaced only by a complete one.

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from kdre import scoring
 from kdre.errors import InputError
+from kdre.evaluation import scoring
 
 app = typer.Typer(
     help="Score `<id><TAB><label>` predictions with the dataset's official metric.",

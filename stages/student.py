@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from kdre.config import load_params
-from kdre.distill import run_student
+from kdre.training.student import run_student
 from stages.common import (
     EMBEDDINGS,
     PARAMS,

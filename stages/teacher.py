@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from kdre.config import load_params
-from kdre.teaching import run_teacher
+from kdre.training.teachers import run_teacher
 from stages.common import (
     EMBEDDINGS,
     PARAMS,

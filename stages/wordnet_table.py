@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kdre import wordnet
+from kdre.knowledge import wordnet
 
 SHIPPED = Path(__file__).resolve().parent.parent / "src" / "kdre" / "resources"
 

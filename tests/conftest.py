@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from kdre.cpu import DEFAULT_CPU_ISA, set_isa_environment
 set_isa_environment(DEFAULT_CPU_ISA)
 
 REPO = Path(__file__).resolve().parent.parent
+# developer tooling the tests use (scripts/codemap.py: the project's imports, read statically)
+sys.path.insert(0, str(REPO / "scripts"))
 SEMEVAL_DIR = REPO / "data/raw/semeval2010_task8/SemEval2010_task8_all_data"
 TRAIN = SEMEVAL_DIR / "SemEval2010_task8_training/TRAIN_FILE.TXT"
 TEST = SEMEVAL_DIR / "SemEval2010_task8_testing_keys/TEST_FILE_FULL.TXT"
@@ -40,9 +43,10 @@ def pytest_runtest_setup(item) -> None:
 
 @pytest.fixture(scope="session")
 def nlp():
-    from kdre.parsing import DEFAULT_MODEL, load_pipeline
+    from kdre.config import DEFAULT_SPACY_MODEL
+    from kdre.data.parsing import load_pipeline
 
-    return load_pipeline(DEFAULT_MODEL)
+    return load_pipeline(DEFAULT_SPACY_MODEL)
 
 
 def write_records(path: Path, records: list[tuple[str, str]], crlf: bool = True) -> Path:
@@ -64,8 +68,8 @@ def _one_thread():
 @pytest.fixture(scope="session")
 def tiny_parsed(tmp_path_factory) -> Path:
     """The first 40 examples of each SemEval split, parsed, written as the parse stage does."""
-    from kdre import corpus, schema
     from kdre.config import DatasetConfig, ParseConfig
+    from kdre.data import corpus, schema
 
     require_semeval()
     out = tmp_path_factory.mktemp("parsed")

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from conftest import REPO, TEST, write_records
 
-from kdre.datasets import semeval
+from kdre.data.datasets import semeval
 
 BIN = Path(sys.executable).parent
 

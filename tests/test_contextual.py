@@ -13,10 +13,10 @@ pytest.importorskip("tokenizers")
 pytest.importorskip("safetensors")
 
 from kdre.config import EmbeddingsConfig, load_params  # noqa: E402
-from kdre.embeddings import load_contextual, save_contextual  # noqa: E402
+from kdre.data.schema import SPLITS, read_split  # noqa: E402
 from kdre.errors import InputError  # noqa: E402
-from kdre.minilm import WordFeaturizer  # noqa: E402
-from kdre.schema import SPLITS, read_split  # noqa: E402
+from kdre.features.huggingface import WordFeaturizer  # noqa: E402
+from kdre.features.vectors import load_contextual, save_contextual  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +76,7 @@ def test_params_derive_ctx_dim(tmp_path):
 
 def test_train_and_predict_with_contextual_vectors(featurize, tiny_parsed, tmp_path):
     import kdre
-    from kdre.runs import run_baseline
+    from kdre.training.recipe import run_baseline
 
     folder = tmp_path / "contextual"
     for split in SPLITS:

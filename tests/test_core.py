@@ -15,10 +15,10 @@ from conftest import REPO, tiny_params
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from kdre.config import Params, load_params
-from kdre.encoders.layers import Dropout, bidirectional_lstm
 from kdre.errors import InputError
-from kdre.losses import kd_loss
-from kdre.training import clip_grad_norm
+from kdre.models.encoders.layers import Dropout, bidirectional_lstm
+from kdre.models.losses import kd_loss
+from kdre.training.loop import clip_grad_norm
 
 
 def test_params_yaml_is_the_default_configuration():
@@ -53,7 +53,7 @@ def test_combinations_are_refused_before_any_data_is_read(tmp_path, text, messag
 
 
 def test_decay_after_zero_trains(tiny_parsed, tmp_path):
-    from kdre.runs import run_baseline
+    from kdre.training.recipe import run_baseline
 
     train = dataclasses.replace(tiny_params().train, epochs=3, decay_after=0)
     metrics, history = run_baseline(tiny_params(train=train), tiny_parsed, tmp_path / "b.pt", False)
@@ -121,13 +121,13 @@ def test_a_frozen_teachers_cached_logits_equal_its_encoder(tiny_parsed, tmp_path
     cache, must predict the same (eval mode)."""
     import pandas as pd
 
-    from kdre.checkpoint import load_model, pattern_table_of
-    from kdre.data import encode
-    from kdre.graph import build_graph
-    from kdre.runs import run_baseline
-    from kdre.schema import read_split
-    from kdre.teaching import run_teacher
-    from kdre.training import predict_logits
+    from kdre.data.encode import encode
+    from kdre.data.schema import read_split
+    from kdre.knowledge.graph import build_graph
+    from kdre.models.files import load_model, pattern_table_of
+    from kdre.models.inference import predict_logits
+    from kdre.training.recipe import run_baseline
+    from kdre.training.teachers import run_teacher
 
     params = dataclasses.replace(tiny_params(), gamma="vector")
     run_baseline(params, tiny_parsed, tmp_path / "b.pt", False)
@@ -183,8 +183,8 @@ def test_the_loop_takes_another_optimisation_accumulating_gradients(tiny_parsed)
     import math
 
     from kdre.models.baseline import Baseline
-    from kdre.runs import evaluator, prepare
-    from kdre.training import Optimization, train_model
+    from kdre.training.loop import Optimization, train_model
+    from kdre.training.recipe import evaluator, prepare
 
     params = tiny_params()
     prep = prepare(params, tiny_parsed)

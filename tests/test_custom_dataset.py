@@ -15,8 +15,8 @@ import yaml
 from conftest import REPO
 from test_cli import BIN
 
-from kdre import corpus
 from kdre.config import DatasetConfig, ParseConfig
+from kdre.data import corpus
 from kdre.errors import InputError
 
 NAMES = ["Ann", "Bob", "Cid", "Dee", "Eve", "Fay", "Gus", "Hal"]
@@ -66,7 +66,7 @@ def test_labels_come_from_train_na_first(tmp_path):
     root = write_corpus(tmp_path / "c")
     cfg = DatasetConfig(name="custom", custom_dir=str(root), na_label="none")
     tables = corpus.parse_dataset(cfg, ParseConfig(), 1, False)
-    from kdre.datasets.base import spec_from_metadata
+    from kdre.data.datasets.base import spec_from_metadata
 
     spec = spec_from_metadata(tables["train"].schema.metadata)
     assert spec.labels == ("none", "lives_in", "works_for") and spec.scorer == "tacred"

@@ -43,3 +43,11 @@ def test_every_relative_link_resolves():
             if not (path.parent / target.split("#", 1)[0]).exists():
                 broken.append(f"{path.relative_to(REPO)} → {target}")
     assert not broken, broken
+
+
+def test_the_architecture_page_is_generated_from_the_current_code():
+    """docs/architecture.md's module tables and layer picture are what the code says now."""
+    import codemap
+
+    text = codemap.ARCHITECTURE.read_text(encoding="utf-8")
+    assert codemap.updated(text) == text, "stale: run python scripts/codemap.py"

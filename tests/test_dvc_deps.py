@@ -12,86 +12,23 @@ import ast
 import shlex
 from pathlib import Path
 
+import codemap
 import pytest
 import yaml
+from codemap import ROOTS, module_files
 from conftest import REPO
 
-ROOTS = {"kdre": REPO / "src/kdre", "stages": REPO / "stages"}
 # Imports inside a function that no stage command can reach, each with the reason. Everything
 # else counts, lazy or not.
 NOT_RUN_BY_STAGES = {
     # ``kdre.load_model``, the Python API for users; stages import ``kdre`` only as the parent
     # package of the modules they use, and ``tests/test_dvc_deps.py`` checks none calls it.
-    ("src/kdre/__init__.py", "kdre.predict"),
+    ("src/kdre/__init__.py", "kdre.serving.extractor"),
 }
 
 
-def module_files(name: str) -> list[Path]:
-    """The files importing module ``name`` executes: each package's ``__init__.py`` on the
-    way, then the module itself (``[]`` for a module outside the project)."""
-    parts = name.split(".")
-    if parts[0] not in ROOTS:
-        return []
-    base = ROOTS[parts[0]]
-    files = [base / "__init__.py"]
-    for part in parts[1:]:
-        if (base / part).is_dir():
-            base = base / part
-            files.append(base / "__init__.py")
-        elif (base / f"{part}.py").is_file():
-            files.append(base / f"{part}.py")
-            break
-        else:
-            break  # a name inside the module, not a submodule
-    return [f for f in files if f.is_file()]
-
-
-def module_name(path: Path) -> str:
-    for root_name, root in ROOTS.items():
-        if path.is_relative_to(root):
-            rel = path.relative_to(root).with_suffix("")
-            parts = [root_name, *rel.parts]
-            return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-    raise ValueError(path)
-
-
-def imported_modules(path: Path) -> set[str]:
-    """Every module an import statement of ``path`` names, and every ``from m import x``
-    as both ``m`` and ``m.x`` (x may be a submodule)."""
-    this = module_name(path)
-    package = this if path.name == "__init__.py" else this.rpartition(".")[0]
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                anchor = package.split(".")
-                anchor = anchor[: len(anchor) - node.level + 1]
-                base = ".".join(anchor + ([node.module] if node.module else []))
-            else:
-                base = node.module or ""
-            names.add(base)
-            names.update(f"{base}.{alias.name}" for alias in node.names)
-    return names
-
-
 def closure(start: list[Path]) -> set[Path]:
-    seen: set[Path] = set()
-    todo = list(start)
-    while todo:
-        path = todo.pop()
-        if path in seen:
-            continue
-        seen.add(path)
-        rel = path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else ""
-        for name in imported_modules(path):
-            if not any(
-                rel == skip_file and (name == skip or name.startswith(f"{skip}."))
-                for skip_file, skip in NOT_RUN_BY_STAGES
-            ):
-                todo.extend(module_files(name))
-    return seen
+    return codemap.closure(start, NOT_RUN_BY_STAGES)
 
 
 def stage_command_files(cmd: str) -> list[Path]:
@@ -159,5 +96,9 @@ def test_no_stage_calls_the_user_api_the_closure_leaves_out():
 def test_the_c_gcn_does_not_depend_on_teacher_or_student_code():
     """Precise deps: a change to the teacher's or the student's recipe leaves the baseline."""
     deps = STAGES["baseline"]["deps"]
-    for path in ("src/kdre/teaching.py", "src/kdre/distill.py", "stages/teacher.py"):
+    for path in (
+        "src/kdre/training/teacher.py",
+        "src/kdre/training/student.py",
+        "stages/teacher.py",
+    ):
         assert not covered(REPO / path, deps)

@@ -5,7 +5,9 @@ import gzip
 import numpy as np
 import pytest
 
-from kdre.embeddings import (
+from kdre.data.vocab import Vocab
+from kdre.errors import InputError
+from kdre.features.vectors import (
     build_table,
     init_matrix,
     load_table,
@@ -13,8 +15,6 @@ from kdre.embeddings import (
     save_table,
     wanted_words,
 )
-from kdre.errors import InputError
-from kdre.vocab import Vocab
 
 
 def vocab(words):
@@ -137,7 +137,7 @@ def test_missing_package_error_names_install(monkeypatch):
 
 
 def test_pretrained_words_join_the_vocab_and_keep_their_vector(tmp_path):
-    from kdre.vocab import with_pretrained_words
+    from kdre.data.vocab import with_pretrained_words
 
     base = vocab(["the", "cup"])
     other_splits = [["the", "Saucepan", "zebra"], ["mug", "the"]]
@@ -158,8 +158,8 @@ def test_extend_vocab_in_prepare_reads_the_table(tiny_parsed, tmp_path):
     from conftest import tiny_params
 
     from kdre.config import EmbeddingsConfig
-    from kdre.runs import prepare
-    from kdre.schema import read_split
+    from kdre.data.schema import read_split
+    from kdre.training.recipe import prepare
 
     frames = {s: read_split(tiny_parsed / f"{s}.parquet") for s in ("train", "dev", "test")}
     table_path = tmp_path / "vectors.parquet"

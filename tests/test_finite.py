@@ -11,11 +11,11 @@ import pytest
 import torch
 from conftest import tiny_params
 
-from kdre.checkpoint import load_model
-from kdre.distill import attach_soft_labels
-from kdre.embeddings import read_text_vectors
 from kdre.errors import InputError
-from kdre.runs import prepare, run_baseline
+from kdre.features.vectors import read_text_vectors
+from kdre.models.files import load_model
+from kdre.training.recipe import prepare, run_baseline
+from kdre.training.soft_labels import attach_soft_labels
 
 
 def test_a_vectors_file_with_nan_names_its_line(tmp_path):
@@ -84,7 +84,7 @@ def test_a_vectors_path_that_is_a_folder_or_a_false_gzip_is_one_line(tmp_path):
 
 
 def test_a_model_with_non_finite_weights_is_never_saved(tiny_parsed, tmp_path):
-    from kdre.checkpoint import save_model
+    from kdre.models.files import save_model
 
     path = tmp_path / "baseline.pt"
     run_baseline(tiny_params(), tiny_parsed, path, progress=False)

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kdre.graph import PatternTable, build_graph
-from kdre.tree import dependency_path, prune
+from kdre.data.tree import dependency_path, prune
+from kdre.knowledge.graph import PatternTable, build_graph
 
 LABELS = ["Other", "A(e1,e2)", "B(e1,e2)", "C(e1,e2)"]
 
@@ -109,7 +109,7 @@ def test_multi_token_spans_intersect_each_tokens_chain():
 
 def reference_prune(head: list[int], subj: tuple[int, int], obj: tuple[int, int], k: int):
     """The reference's head_to_tree + tree_to_adj, written from its description (a stack walk
-    per token, as there), independently of kdre.tree: the kept (child, parent) edges."""
+    per token, as there), independently of kdre.data.tree: the kept (child, parent) edges."""
     n = len(head)
     subj_pos = list(range(subj[0], subj[1] + 1))
     obj_pos = list(range(obj[0], obj[1] + 1))

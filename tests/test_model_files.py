@@ -10,8 +10,8 @@ import torch
 from conftest import tiny_params
 from test_predict import MARKED, run_predict
 
-from kdre.checkpoint import load_model
 from kdre.errors import InputError
+from kdre.models.files import load_model
 
 
 class _Payload:
@@ -35,7 +35,7 @@ def test_a_pickle_payload_is_refused_without_running(tmp_path):
 
 @pytest.fixture(scope="module")
 def model_file(tiny_parsed, tmp_path_factory):
-    from kdre.runs import run_baseline
+    from kdre.training.recipe import run_baseline
 
     path = tmp_path_factory.mktemp("model") / "b.pt"
     run_baseline(tiny_params(), tiny_parsed, path, False)
@@ -116,3 +116,34 @@ def test_a_kdre_payload_whose_parts_do_not_fit_is_one_line(model_file, tmp_path,
     result = run_predict(str(path), stdin=MARKED + "\n")
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "edited.pt" in result.stderr
+
+
+def test_a_model_file_records_its_run(model_file):
+    """Run identity from recorded facts: the resolved configuration, the setup version and
+    the code's commit travel with the weights."""
+    from dataclasses import asdict
+
+    from kdre import SETUP_VERSION
+
+    _, _, payload = load_model(model_file)
+    assert payload["config"] == asdict(tiny_params())
+    assert payload["setup_version"] == SETUP_VERSION
+    assert payload["code"] is None or len(payload["code"].split("+")[0]) == 40
+
+
+def test_a_model_file_of_an_older_config_still_loads(model_file, tmp_path):
+    """A key this kdre no longer knows is dropped with a warning; a key it added since takes
+    its default. Either way the model loads and predicts as before."""
+
+    def older(payload):
+        payload["model_config"]["a_key_removed_since"] = 3
+        del payload["model_config"]["min_freq"]
+
+    path = _edited(model_file, tmp_path, older)
+    with pytest.warns(UserWarning, match="ignored model.a_key_removed_since"):
+        model, _, _ = load_model(path)
+    reference, _, _ = load_model(model_file)
+    for (name, a), (_, b) in zip(
+        model.state_dict().items(), reference.state_dict().items(), strict=True
+    ):
+        assert torch.equal(a, b), name

@@ -9,16 +9,16 @@ import pytest
 import torch
 from conftest import tiny_params
 
-from kdre.checkpoint import load_model, save_model
 from kdre.config import TeacherConfig
-from kdre.data import collate, encode
-from kdre.graph import PatternTable, build_graph
-from kdre.losses import tsd_loss
+from kdre.data.encode import collate, encode
+from kdre.data.schema import read_split
+from kdre.knowledge.graph import PatternTable, build_graph
+from kdre.models.files import load_model, save_model
+from kdre.models.inference import predict_logits
+from kdre.models.losses import tsd_loss
 from kdre.models.teacher import Gamma, Teacher
-from kdre.runs import prepare, run_baseline
-from kdre.schema import read_split
-from kdre.teaching import run_teacher
-from kdre.training import predict_logits
+from kdre.training.recipe import prepare, run_baseline
+from kdre.training.teachers import run_teacher
 
 
 def test_tsd_loss_hand_computed():
@@ -133,7 +133,7 @@ def test_word_dropout_only_replaces_real_words():
             }
         ]
     )
-    from kdre.vocab import build_vocab
+    from kdre.data.vocab import build_vocab
 
     vocab = build_vocab(df, ["Other"], "Other")
     data = encode(df, vocab, prune_k=1)
@@ -144,7 +144,7 @@ def test_word_dropout_only_replaces_real_words():
 
 
 def test_entity_masking_switch(tiny_parsed):
-    from kdre.vocab import build_vocab, obj_mask, subj_mask
+    from kdre.data.vocab import build_vocab, obj_mask, subj_mask
 
     train = read_split(tiny_parsed / "train.parquet")
     row = train.iloc[0].to_dict()

@@ -5,9 +5,9 @@ import re
 import pytest
 from conftest import SEMEVAL_DIR, TEST, TRAIN, write_records
 
-from kdre import corpus, parsing, schema
 from kdre.config import DatasetConfig, ParseConfig
-from kdre.datasets import semeval
+from kdre.data import corpus, parsing, schema
+from kdre.data.datasets import semeval
 from kdre.errors import InputError
 
 

@@ -15,8 +15,9 @@ import numpy as np, pandas as pd
 from pathlib import Path
 import sys
 out = Path(sys.argv[1])
-from kdre import plots, report
-from kdre.graph import plot_heatmap
+from kdre.evaluation import plots
+from kdre.experiments import tables as report
+from kdre.knowledge.graph import plot_heatmap
 plots.confusion_png(np.eye(3, dtype=int), ["a", "b", "c"], "t", out / "c.png")
 plots.per_relation_png(pd.DataFrame({"m": [50.0, 60.0]}, index=["r1", "r2"]), out / "p.png")
 curve = pd.DataFrame({"epoch": [1, 2], "dev_f1": [1.0, 2.0], "train_loss": [2.0, 1.0]})

@@ -9,9 +9,9 @@ import pytest
 from conftest import REPO, tiny_params
 
 import kdre
-from kdre.datasets import get_spec
-from kdre.runs import run_baseline
-from kdre.schema import read_split
+from kdre.data.datasets import get_spec
+from kdre.data.schema import read_split
+from kdre.training.recipe import run_baseline
 
 MARKED = "The <e1>audits</e1> were about <e2>waste</e2> and recycling."
 
@@ -104,7 +104,7 @@ def test_tsv_round_trip_matches_the_parsed_pipeline(model_file, tiny_parsed, tmp
     """Raw SemEval lines → predict --format tsv → kdre score equals scoring the parsed split."""
     from conftest import TEST
 
-    from kdre.evaluation import predict_file
+    from kdre.evaluation.predictions import predict_file
 
     test = read_split(tiny_parsed / "test.parquet")
     ids = set(test["id"])

@@ -5,20 +5,12 @@ from dataclasses import asdict
 
 import pytest
 import yaml
+from conftest import REPO
 
 from kdre import SETUP_VERSION
 from kdre.config import Params
-from kdre.report import (
-    Run,
-    by_version,
-    collect,
-    lock_params,
-    markdown,
-    plot,
-    setup_version,
-    summarise,
-    vectors_label,
-)
+from kdre.experiments.runs import Run, lock_params, same_setup, setup_version, vectors_label
+from kdre.experiments.tables import by_version, collect, markdown, plot, summarise
 
 BASE = {
     "seed": 1,
@@ -56,10 +48,13 @@ def metrics(base, teacher, student, p=0.01, leaky=False, samples=None, version=S
 
 def test_runs_of_another_setup_version_are_kept_apart():
     """Same params, older code: a run without setup_version (version 1) or of another version
-    is never averaged with this version's runs."""
+    is never averaged with this version's runs. (The old run names the keys whose v1 default
+    differs from today's: what it lacks means its own version's default.)"""
+    old = params(seed=2, teacher__base_dropout_passes=8, teacher__gamma_lr=0.05)
+    old["types"] = {"source": "wordnet"}
     runs = [
         Run("new", params(seed=1), metrics(70, 71, 72)),
-        Run("old", params(seed=2), metrics(10, 11, 12, version=None)),
+        Run("old", old, metrics(10, 11, 12, version=None)),
         Run("other", params(seed=3), metrics(20, 21, 22, version=SETUP_VERSION + 1)),
     ]
     rows, skipped = collect(runs, params(), asdict(Params()))
@@ -129,15 +124,17 @@ def test_a_bootstrap_p_of_zero_is_printed_as_a_bound_of_its_sample_count():
     assert "| 72 | 0.0000 | 180 | c |" in text  # no sample count: no bound to claim
 
 
-def test_a_missing_key_means_its_default():
-    """A run from before a key existed counts only if the key's default equals its value now."""
-    defaults = {**BASE, "graph": {"na_prob": 0.2}}
+def test_a_missing_key_means_its_value_in_the_runs_setup_version():
+    """A run from before a key existed counts only if the key's value *in its setup version*
+    (kdre.experiments.setups) equals the reference's: today's default plays no part, so a
+    default that moved later cannot re-mean an old run."""
+    moved = {**BASE, "graph": {"na_prob": 0.9}}  # as if today's default had moved
     wide = {**BASE, "graph": {"na_prob": 0.5}}
-    narrow = {**BASE, "graph": {"na_prob": 0.2}}
+    narrow = {**BASE, "graph": {"na_prob": 0.2}}  # v2's value
     old = Run("old", params(seed=1), metrics(70, 71, 72))
-    assert collect([old], wide, defaults)[1] == ["old"]
-    assert collect([old], narrow, defaults)[1] == []
-    assert collect([old], wide)[1] == []  # without defaults the key is skipped
+    assert collect([old], wide, moved)[1] == ["old"]
+    assert collect([old], narrow, moved)[1] == []
+    assert collect([old], wide)[1] == ["old"]
 
 
 def lock(**stage_params):
@@ -264,7 +261,8 @@ def test_report_command_reads_experiment_refs_from_git(tmp_path):
 def test_other_word_vectors_get_their_own_table_not_the_main_one():
     """A run from other word vectors is compared source by source; it must not stand in for
     the reference's C-GCN or Student-R of the same seed (dedup is per source)."""
-    from kdre.report import by_vectors, vectors_label
+    from kdre.experiments.runs import vectors_label
+    from kdre.experiments.tables import by_vectors
 
     glove = {
         "embeddings": {"source": "glove-6b-50d", "contextual": "none"},
@@ -311,7 +309,7 @@ def test_other_word_vectors_get_their_own_table_not_the_main_one():
 def test_stages_downstream_of_a_rerun_stage_are_stale():
     """`dvc exp run baseline` commits the teacher's and student's old lock entries and metrics:
     they name a baseline model that is gone, so their metrics are not this run's."""
-    from kdre.report import fresh_stages
+    from kdre.experiments.runs import fresh_stages
 
     def stage(deps, outs):
         return {
@@ -335,8 +333,8 @@ def test_stages_downstream_of_a_rerun_stage_are_stale():
 def test_student_r_is_compared_with_both_controls_on_their_predictions():
     """The Knowledge controls: per seed, Student-R minus the self-distillation (−TC) and the
     no-knowledge (ner types) students, with a paired bootstrap on archived predictions."""
-    from kdre.datasets.semeval import SPEC
-    from kdre.report import control_comparisons
+    from kdre.data.datasets.semeval import SPEC
+    from kdre.experiments.tables import control_comparisons
 
     gold = {str(i): ("Cause-Effect(e1,e2)" if i % 2 else "Other") for i in range(200)}
 
@@ -417,7 +415,7 @@ def test_lineage_protocol_runs_get_a_table_of_their_own():
 def test_a_run_carries_the_parse_stages_protocol(tmp_path):
     """The stages with metrics record only dataset.name: a lineage run (10 undirected labels)
     must still read as one, or the report counts it in the official protocol's table."""
-    from stages.report import _run_at
+    from kdre.experiments.archive import run_at
 
     def stage(params: dict, outs: list[str], deps: list[str] = ()) -> dict:
         return {
@@ -443,7 +441,7 @@ def test_a_run_carries_the_parse_stages_protocol(tmp_path):
     (tmp_path / "metrics/baseline.json").write_text(
         json.dumps({"dev": {"f1": 80.0}, "test": {"f1": 79.0}}), encoding="utf-8"
     )
-    run = _run_at("lineage-s1", None, tmp_path)
+    run = run_at("lineage-s1", None, tmp_path)
     assert run.params["dataset"] == {"name": "semeval", "semeval_directions": False}
     assert run.params["seed"] == 1
 
@@ -451,7 +449,7 @@ def test_a_run_carries_the_parse_stages_protocol(tmp_path):
 def test_archiving_a_run_again_keeps_another_setup_versions_run_and_no_stale_file(tmp_path):
     """Re-archiving an experiment name: a run of the same setup version is replaced whole (no
     prediction file of the old run lingers), one of an older version is kept as <name>@v<n>."""
-    from stages.report import _replace_archived, archived_runs
+    from kdre.experiments.archive import archived_runs, replace_archived
 
     def files(f1, version, predictions):
         out = {"params.yaml": yaml.safe_dump(params())}
@@ -467,13 +465,13 @@ def test_archiving_a_run_again_keeps_another_setup_versions_run_and_no_stale_fil
         return json.loads((folder / "metrics/student.json").read_text())["test"]["f1"]
 
     archive = tmp_path / "runs"
-    _replace_archived(archive, "no-ht-s1", files(75, None, predictions=True))  # version 1
-    _replace_archived(archive, "no-ht-s1", files(76, SETUP_VERSION, predictions=False))
+    replace_archived(archive, "no-ht-s1", files(75, None, predictions=True))  # version 1
+    replace_archived(archive, "no-ht-s1", files(76, SETUP_VERSION, predictions=False))
     assert [n for n, _ in archived_runs(archive)] == ["no-ht-s1", "no-ht-s1@v1"]
     assert f1(archive / "no-ht-s1") == 76 and f1(archive / "no-ht-s1@v1") == 75
     assert not (archive / "no-ht-s1/predictions").exists()
     assert (archive / "no-ht-s1@v1/predictions/student_test.txt").exists()
-    _replace_archived(archive, "no-ht-s1", files(77, SETUP_VERSION, predictions=False))
+    replace_archived(archive, "no-ht-s1", files(77, SETUP_VERSION, predictions=False))
     assert [n for n, _ in archived_runs(archive)] == ["no-ht-s1", "no-ht-s1@v1"]
     assert f1(archive / "no-ht-s1") == 77 and f1(archive / "no-ht-s1@v1") == 75
     (archive / ".no-ht-s1.new").mkdir()  # a copy cut short is no run
@@ -483,7 +481,7 @@ def test_archiving_a_run_again_keeps_another_setup_versions_run_and_no_stale_fil
 def test_the_official_runs_are_rescored_by_the_lineage_figure():
     """C-GCN and Student-R of the official table, rescored with directions merged: from the
     run's evaluate metrics where it has the lineage figure, else from its test predictions."""
-    from kdre.report import collapsed_rows
+    from kdre.experiments.tables import collapsed_rows
 
     gold = {
         "1": "Cause-Effect(e1,e2)",
@@ -511,3 +509,23 @@ def test_the_official_runs_are_rescored_by_the_lineage_figure():
     # another setup's run is not counted
     other = Run("x", params(gamma="relation", train={"epochs": 9}), m, {"baseline": baseline})
     assert collapsed_rows([other], ref, defaults, vectors, gold).empty
+
+
+def test_a_run_is_compared_by_what_it_recorded_not_by_todays_defaults():
+    """Run identity from recorded facts: a recorded resolved configuration wins over the
+    lock's params; a key a run lacks takes its value in the run's setup version."""
+    from kdre.experiments.runs import Run
+    from kdre.experiments.setups import SETUP_DEFAULTS
+
+    recorded = {**asdict(Params()), "types": {"source": "clusters", "clusters": 26}}
+    new = Run("new", {"seed": 1}, {"student": {"setup_version": 2, "config": recorded}})
+    assert new.resolved()["types.source"] == "clusters"
+    assert new.resolved()["model.emb_dim"] == Params().model.emb_dim
+    old = Run("old", {"seed": 1, "student": {"hint": False}}, {"student": {"test": {"f1": 1}}})
+    assert setup_version(old) == 1
+    assert old.resolved()["types.source"] == SETUP_DEFAULTS[1]["types.source"] == "ner"
+    assert old.resolved()["student.hint"] is False
+    reference = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
+    defaults = asdict(Params())
+    assert not same_setup(old, reference, defaults, any_version=True)  # v1: another teacher
+    assert same_setup(new, reference, defaults)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from kdre.errors import InputError
-from kdre.evaluation import Predictions, per_relation_f1
-from kdre.scoring import tacred_score
+from kdre.evaluation.predictions import Predictions, per_relation_f1
+from kdre.evaluation.scoring import tacred_score
 from stages.common import outputs_together, write_text
 
 
@@ -124,7 +124,7 @@ def test_params_given_as_a_folder_is_one_line(tmp_path):
 def test_cuda_without_a_gpu_is_one_line():
     import torch
 
-    from kdre.training import resolve_device
+    from kdre.cpu import resolve_device
 
     if torch.cuda.is_available():
         pytest.skip("this host has a GPU")
@@ -151,7 +151,7 @@ def test_score_given_a_folder_is_one_line(tmp_path):
 def test_a_semeval_file_with_a_byte_order_mark_reads(tmp_path):
     from conftest import write_records
 
-    from kdre.datasets.semeval import read_semeval
+    from kdre.data.datasets.semeval import read_semeval
 
     path = write_records(
         tmp_path / "t.txt", [('1\t"The <e1>cat</e1> ate the <e2>rat</e2>."', "Other")]
@@ -165,7 +165,7 @@ def test_tsd_k_beyond_the_label_set_is_refused_before_training(tiny_parsed, tmp_
 
     from conftest import tiny_params
 
-    from kdre.teaching import run_teacher
+    from kdre.training.teachers import run_teacher
 
     params = tiny_params()
     params = dataclasses.replace(params, teacher=dataclasses.replace(params.teacher, tsd_k=50))

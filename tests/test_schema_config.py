@@ -3,8 +3,8 @@ from __future__ import annotations
 import pyarrow.parquet as pq
 import pytest
 
-from kdre import schema
 from kdre.config import load_params
+from kdre.data import schema
 from kdre.errors import InputError
 
 ROW = {

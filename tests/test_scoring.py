@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import PERL_SCORER, SCORER_DIR, TEST
 
-from kdre import scoring
-from kdre.datasets import semeval, tacred
+from kdre.data.datasets import semeval, tacred
 from kdre.errors import InputError
+from kdre.evaluation import scoring
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -319,7 +319,7 @@ def test_score_cli_prints_and_keys_every_figure(tmp_path, key_lines):
 
 @pytest.mark.semeval
 def test_evaluate_metrics_name_every_protocol(key_lines):
-    from kdre.evaluation import Predictions, flat_metrics
+    from kdre.evaluation.predictions import Predictions, flat_metrics
 
     ids = [i for i, _ in key_lines]
     gold = [lab for _, lab in key_lines]

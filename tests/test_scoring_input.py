@@ -10,9 +10,9 @@ import sys
 import pytest
 from conftest import REPO
 
-from kdre import scoring
-from kdre.datasets import tacred
+from kdre.data.datasets import tacred
 from kdre.errors import InputError
+from kdre.evaluation import scoring
 
 
 def _score(*args):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from conftest import TEST, TRAIN, write_records
 
-from kdre.datasets import semeval
+from kdre.data.datasets import semeval
 from kdre.errors import InputError
 
 GOOD = '1\t"The <e1>audits</e1> were about <e2>waste</e2> and recycling."'

@@ -5,9 +5,9 @@ import random
 import numpy as np
 import pytest
 
-from kdre import scoring
-from kdre.datasets import semeval, tacred
-from kdre.significance import FastScorer, paired_bootstrap
+from kdre.data.datasets import semeval, tacred
+from kdre.evaluation import scoring
+from kdre.evaluation.significance import FastScorer, paired_bootstrap
 
 
 def random_preds(gold, labels, rate, seed):

@@ -11,12 +11,12 @@ import warnings
 import pytest
 from conftest import TEST, tiny_params
 
-from kdre.datasets.semeval import read_semeval
+from kdre.data.datasets.semeval import read_semeval
 
 
 @pytest.fixture(scope="module")
 def model_file(tiny_parsed, tmp_path_factory):
-    from kdre.runs import run_baseline
+    from kdre.training.recipe import run_baseline
 
     path = tmp_path_factory.mktemp("model") / "baseline.pt"
     run_baseline(tiny_params(), tiny_parsed, path, progress=False)
@@ -26,7 +26,7 @@ def model_file(tiny_parsed, tmp_path_factory):
 def marked_docs(nlp, n: int):
     """The first ``n`` SemEval test sentences as `kdre predict` parses them, with the two
     marked nominals in doc.spans["nominals"] (subject first)."""
-    from kdre import parsing
+    from kdre.data import parsing
 
     docs = []
     for ex in read_semeval(TEST)[:n]:
@@ -124,9 +124,9 @@ print(len(first))
 
 
 def test_teacher_r_is_refused_and_another_parser_warns_once(nlp, model_file, tiny_parsed, tmp_path):
-    from kdre.graph import build_graph
-    from kdre.schema import read_split
-    from kdre.teaching import run_teacher
+    from kdre.data.schema import read_split
+    from kdre.knowledge.graph import build_graph
+    from kdre.training.teachers import run_teacher
 
     build_graph(read_split(tiny_parsed / "train.parquet"), "Other").to_parquet(tmp_path / "g.pq")
     params = dataclasses.replace(tiny_params(), gamma="relation")

@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from kdre.splits import stratified_holdout
+from kdre.data.splits import stratified_holdout
 
 LABELS = ["a"] * 600 + ["b"] * 300 + ["c"] * 99 + ["d"]
 

@@ -10,18 +10,19 @@ import torch
 import torch.nn.functional as F
 from conftest import tiny_params
 
-from kdre.checkpoint import load_model
 from kdre.config import StudentConfig
-from kdre.data import SoftLabels, collate
-from kdre.distill import attach_soft_labels, run_student
+from kdre.data.encode import SoftLabels, collate
+from kdre.data.schema import read_split
 from kdre.errors import InputError
-from kdre.graph import build_graph
-from kdre.losses import hint_loss, kd_loss
+from kdre.knowledge.graph import build_graph
+from kdre.models.files import load_model
+from kdre.models.inference import predict_logits
+from kdre.models.losses import hint_loss, kd_loss
 from kdre.models.student import Student
-from kdre.runs import prepare
-from kdre.schema import read_split
-from kdre.teaching import run_teacher
-from kdre.training import predict_logits
+from kdre.training.recipe import prepare
+from kdre.training.soft_labels import attach_soft_labels
+from kdre.training.student import run_student
+from kdre.training.teachers import run_teacher
 
 
 def test_lambda_kd_schedule():

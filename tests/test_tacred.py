@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from kdre import corpus, schema
 from kdre.config import DatasetConfig, ParseConfig
+from kdre.data import corpus, schema
 from kdre.errors import InputError
 
 

@@ -10,14 +10,14 @@ import pytest
 import torch
 from conftest import tiny_params
 
-from kdre.graph import build_graph
-from kdre.schema import read_split
+from kdre.data.schema import read_split
+from kdre.knowledge.graph import build_graph
 
 
 @pytest.fixture(scope="module")
 def trained_base(tiny_parsed, tmp_path_factory):
     """A tiny C-GCN trained long enough to be sure of itself on train, and the graph."""
-    from kdre.runs import run_baseline
+    from kdre.training.recipe import run_baseline
 
     out = tmp_path_factory.mktemp("base")
     train = dataclasses.replace(tiny_params().train, epochs=6)
@@ -28,7 +28,7 @@ def trained_base(tiny_parsed, tmp_path_factory):
 
 
 def teacher_run(params, tiny_parsed, out, name, **teacher):
-    from kdre.teaching import run_teacher
+    from kdre.training.teachers import run_teacher
 
     params = dataclasses.replace(
         params,
@@ -47,18 +47,18 @@ def teacher_run(params, tiny_parsed, out, name, **teacher):
 
 
 def gamma_diagonal(path) -> float:
-    from kdre.checkpoint import load_model
+    from kdre.models.files import load_model
 
     model, _, _ = load_model(path)
     return float(model.gamma.Gamma.weight.detach().diag().mean())
 
 
 def test_dropout_passes_are_noisy_and_each_example_draws_one(trained_base, tiny_parsed):
-    from kdre.checkpoint import load_model
-    from kdre.data import encode, iterate
+    from kdre.data.encode import encode, iterate
+    from kdre.models.files import load_model
+    from kdre.models.inference import predict_logits
     from kdre.models.teacher import Teacher
-    from kdre.teaching import dropout_logits
-    from kdre.training import predict_logits
+    from kdre.training.teacher import dropout_logits
 
     params, out = trained_base
     base, vocab, _ = load_model(out / "b.pt")
@@ -95,9 +95,9 @@ def test_gamma_learns_over_dropout_passes_with_adam(trained_base, tiny_parsed):
 def test_the_self_distillation_control_is_its_frozen_base(trained_base, tiny_parsed):
     """type_constraints false on a frozen base: nothing trains, no epochs, and the soft labels
     are the C-GCN's own eval-mode logits."""
-    from kdre.checkpoint import load_model
-    from kdre.data import encode
-    from kdre.training import predict_logits
+    from kdre.data.encode import encode
+    from kdre.models.files import load_model
+    from kdre.models.inference import predict_logits
 
     params, out = trained_base
     metrics, history = teacher_run(
@@ -115,7 +115,7 @@ def test_the_self_distillation_control_is_its_frozen_base(trained_base, tiny_par
 def test_training_curves_skip_a_teacher_that_trained_no_epoch(tmp_path):
     """The self-distillation control's teacher writes a bare-header history; the evaluate
     stage's curves must still draw the others (this failed the matrix's no-tc cells)."""
-    from kdre.plots import curves_png
+    from kdre.evaluation.plots import curves_png
     from stages.common import write_history
 
     write_history(tmp_path / "teacher.csv", [])

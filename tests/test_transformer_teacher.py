@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from conftest import tiny_params
 
-from kdre.graph import build_graph
-from kdre.pieces import add_markers, encode_pieces, marked_words
-from kdre.schema import read_split
+from kdre.data.schema import read_split
+from kdre.features.pieces import add_markers, encode_pieces, marked_words
+from kdre.knowledge.graph import build_graph
 
 
 def test_markers_surround_both_spans_in_sentence_order():
@@ -27,7 +27,7 @@ def test_markers_surround_both_spans_in_sentence_order():
 
 @pytest.fixture(scope="module")
 def tokenizer():
-    from kdre.minilm import load
+    from kdre.features.huggingface import load
 
     tok, _ = load()
     add_markers(tok)
@@ -51,12 +51,12 @@ def test_pieces_anchor_at_cls_and_the_opening_markers(tokenizer):
 
 
 def test_the_transformer_teacher_runs_end_to_end(tiny_parsed, tmp_path):
-    from kdre.checkpoint import load_model
-    from kdre.datasets import dataset_spec
-    from kdre.distill import attach_soft_labels
-    from kdre.evaluation import predict_file
-    from kdre.runs import prepare
-    from kdre.teaching import run_teacher
+    from kdre.data.datasets import dataset_spec
+    from kdre.evaluation.predictions import predict_file
+    from kdre.models.files import load_model
+    from kdre.training.recipe import prepare
+    from kdre.training.soft_labels import attach_soft_labels
+    from kdre.training.teachers import run_teacher
 
     base = tiny_params(gamma="vector")
     teacher = dataclasses.replace(

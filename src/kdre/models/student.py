@@ -8,10 +8,10 @@ import torch
 from torch import nn
 
 from kdre.config import ModelConfig, StudentConfig
-from kdre.data import Batch
-from kdre.losses import ground_truth_loss, hint_loss, kd_loss, pooling_l2
+from kdre.data.encode import Batch
 from kdre.models.baseline import Baseline
-from kdre.models.heads import ModelOutput
+from kdre.models.heads import LOCAL, ModelOutput
+from kdre.models.losses import ground_truth_loss, hint_loss, kd_loss, pooling_l2
 
 
 class MultiAspectAttention(nn.Module):
@@ -86,7 +86,7 @@ class Student(Baseline):
     def forward(self, batch: Batch) -> ModelOutput:
         enc = self.encoder(batch)
         local = self.classifier(enc.h_base)
-        parts = {"local": local}
+        parts = {LOCAL: local}
         if self.maa is None:
             return ModelOutput(local, enc.h_sent, parts)
         h_maa, _ = self.maa(enc.tokens, enc.h_base, batch)
@@ -110,7 +110,7 @@ class Student(Baseline):
         parts["kd"] = kd.item()
         if cfg.hint:
             ht = hint_loss(
-                out.parts["local"],
+                out.parts[LOCAL],
                 teacher.local,
                 out.parts.get("aux"),
                 teacher.global_,

@@ -6,10 +6,10 @@ import torch
 from torch import nn
 
 from kdre.config import ModelConfig, TeacherConfig
-from kdre.data import Batch
-from kdre.losses import ground_truth_loss, pooling_l2, tsd_loss
+from kdre.data.encode import Batch
 from kdre.models.baseline import Baseline
-from kdre.models.heads import ModelOutput
+from kdre.models.heads import GLOBAL, LOCAL, ModelOutput
+from kdre.models.losses import ground_truth_loss, pooling_l2, tsd_loss
 
 
 class Gamma(nn.Module):
@@ -82,7 +82,7 @@ class Teacher(Baseline):
             enc = self.encoder(batch)
             local, h_sent = self.classifier(enc.h_base), enc.h_sent
         global_ = type_term(self.gamma, self.teacher_cfg, batch, local)
-        return ModelOutput(local + global_, h_sent, {"local": local, "global": global_})
+        return ModelOutput(local + global_, h_sent, {LOCAL: local, GLOBAL: global_})
 
     def loss(self, out: ModelOutput, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
         return teacher_loss(out, batch, self.teacher_cfg, self.pooling_l2_weight)

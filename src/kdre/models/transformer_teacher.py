@@ -10,9 +10,9 @@ import torch
 from torch import nn
 
 from kdre.config import TeacherConfig
-from kdre.data import Batch
-from kdre.encoders.transformer import TransformerEncoder
-from kdre.models.heads import ModelOutput
+from kdre.data.encode import Batch
+from kdre.models.encoders.transformer import TransformerEncoder
+from kdre.models.heads import GLOBAL, LOCAL, ModelOutput
 from kdre.models.teacher import Gamma, teacher_loss, type_term
 
 
@@ -42,7 +42,7 @@ class TransformerTeacher(nn.Module):
     def forward(self, batch: Batch) -> ModelOutput:
         local = self.classifier(self.encoder(batch))
         global_ = type_term(self.gamma, self.teacher_cfg, batch, local)
-        return ModelOutput(local + global_, None, {"local": local, "global": global_})
+        return ModelOutput(local + global_, None, {LOCAL: local, GLOBAL: global_})
 
     def loss(self, out: ModelOutput, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
         return teacher_loss(out, batch, self.teacher_cfg, 0.0)
@@ -65,7 +65,7 @@ def rebuild(payload: dict, n_labels: int, na_id: int) -> TransformerTeacher:
     from kdre.config import build
 
     t = payload["teacher"]
-    teacher_cfg = build(TeacherConfig, t["config"], "teacher", "model file")
+    teacher_cfg = build(TeacherConfig, t["config"], "teacher", "model file", tolerant=True)
     teacher = TransformerTeacher(model, teacher_cfg, t["gamma"], t["gamma_scalar"], n_labels, na_id)
     teacher.tokenizer = tokenizer
     return teacher

@@ -1,0 +1,168 @@
+"""The run matrix: which (cell, seed) experiments the report needs, and which are still missing.
+
+A cell is a set of param overrides (values as `dvc exp run -S` takes them); it is finished for
+a seed when a run of the cell's setup holds it (kdre.experiments.runs decides the setup).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict
+
+import yaml
+
+from kdre.config import Params
+from kdre.experiments.runs import SWEPT, VECTORS, Run, flatten, same_setup
+
+# The report's cells: Student-R and the Knowledge issue's two controls first (what the matrix
+# must show), then Teacher/Student for the other γ, then the paper's Table 4 ablations, each of
+# Student-R. Values as `dvc exp run -S` takes them.
+# - no-tc: the type term γ ⊙ G(p) dropped on the same frozen base, so the teacher is the C-GCN
+#   itself: the self-distillation control (and −TC, changing only the type term).
+# - types-ner: the same Teacher-R machinery over the parse stage's NER types, whose G(p) is a
+#   near-constant prior on SemEval: the no-knowledge control.
+CELLS: dict[str, dict[str, str]] = {
+    "relation": {"gamma": "relation"},
+    "no-tc": {"gamma": "relation", "teacher.type_constraints": "false"},
+    "types-ner": {"gamma": "relation", "types.source": "ner"},
+    "scalar": {"gamma": "scalar"},
+    "vector": {"gamma": "vector"},
+    "no-tsd": {"gamma": "relation", "teacher.tsd": "false"},
+    "no-ht": {"gamma": "relation", "student.hint": "false"},
+    "no-maa": {"gamma": "relation", "student.maa": "false"},
+    "no-kd": {"gamma": "relation", "student.kd": "false"},
+}
+
+
+# Student-R from each type source (the default's cell is "relation"), for the types table.
+TYPES_CELLS: dict[str, dict[str, str]] = {
+    f"types-{source}": {"gamma": "relation", "types.source": source}
+    for source in ("wordnet", "clusters")
+}
+
+
+# Student-R (with its C-GCN and Teacher-R) from each other word-vector source, for the report's
+# word-vector table; not in the default matrix (each is three trainings per seed).
+# minilm-static's table is 384-d, so the embedding must be that wide.
+VECTOR_CELLS: dict[str, dict[str, str]] = {
+    "vectors-random": {"gamma": "relation", "embeddings.source": "random"},
+    "vectors-minilm-static": {
+        "gamma": "relation",
+        "embeddings.source": "minilm-static",
+        "model.emb_dim": "384",
+    },
+    "vectors-minilm-contextual": {"gamma": "relation", "embeddings.contextual": "minilm"},
+}
+
+
+# The C-GCN alone (only the baseline stage runs): the Core issue's comparison of vocabulary
+# layouts, chosen on dev: the vocabulary extended by the dev/test words that have a vector (the
+# default) against train words only (the C-GCN reference's).
+CGCN_CELLS: dict[str, dict[str, str]] = {
+    "cgcn": {},
+    "cgcn-train-vocab": {"embeddings.extend_vocab": "false"},
+}
+
+
+# The Comparable issue's lineage protocol (10 undirected labels, the lineage figure; see
+# docs/scoring.md): Student-R with its own C-GCN and Teacher-R, for the table beside the
+# paper's Table 3.
+LINEAGE_CELLS: dict[str, dict[str, str]] = {
+    "lineage": {"gamma": "relation", "dataset.semeval_directions": "false"},
+}
+
+
+# The Transformer issue's teachers (MiniLM fine-tuned, h_tea = F(h_transformer) + γ_v ⊙ G(p)),
+# each distilled into the default student: with the type term, without it, and the plain
+# fine-tuned MiniLM (no types anywhere: no type term, untyped markers; no TSD) that the typed
+# teacher must beat on dev.
+_TRANSFORMER = {"gamma": "vector", "teacher.encoder": "transformer"}
+
+
+_NO_TC = {"teacher.type_constraints": "false"}
+
+
+TRANSFORMER_CELLS: dict[str, dict[str, str]] = {
+    "transformer": _TRANSFORMER,
+    "transformer-no-tc": {**_TRANSFORMER, **_NO_TC},
+    "transformer-plain": {
+        **_TRANSFORMER,
+        **_NO_TC,
+        "teacher.tsd": "false",
+        "teacher.transformer.typed_markers": "false",
+    },
+}
+
+
+ALL_CELLS = {
+    **CELLS,
+    **TYPES_CELLS,
+    **VECTOR_CELLS,
+    **CGCN_CELLS,
+    **LINEAGE_CELLS,
+    **TRANSFORMER_CELLS,
+}
+
+
+def target_stage(cell: str) -> str:
+    """The last stage a cell's experiment runs (and whose metrics mark it finished)."""
+    return "baseline" if cell in CGCN_CELLS else "student"
+
+
+def covers(
+    run: Run,
+    overrides: dict[str, str],
+    seed: int,
+    reference: dict | None = None,
+    stage: str = "student",
+) -> bool:
+    """True when ``run`` ran with ``seed``, every override (a YAML value, as -S takes it) and,
+    where the overrides do not set them, the ``reference``'s word vectors.
+
+    The run's side is what it recorded (:meth:`Run.resolved`). A run whose ``stage`` did not
+    finish covers nothing."""
+    if stage not in run.metrics:
+        return False
+    defaults = flatten(asdict(Params()))
+    flat = run.resolved()
+    own = {**defaults, **flatten(reference or {})}
+    wanted = {k: own.get(k) for k in VECTORS} if reference is not None else {}
+    wanted |= {"seed": seed, **{k: yaml.safe_load(v) for k, v in overrides.items()}}
+    return all(flat.get(k) == v for k, v in wanted.items())
+
+
+def cell_reference(reference: dict, overrides: dict[str, str]) -> dict:
+    """The reference params with the cell's overrides of keys that are neither swept nor word
+    vectors applied: the setup the cell's runs belong to (the lineage cell's runs are of the
+    reference setup under `dataset.semeval_directions: false`, as the report groups them)."""
+    own = copy.deepcopy(reference)
+    for key, value in overrides.items():
+        if key in SWEPT or key in VECTORS:
+            continue
+        *path, last = key.split(".")
+        node = own
+        for part in path:  # a missing or null section means its defaults: start it empty
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        node[last] = yaml.safe_load(value)
+    return own
+
+
+def missing(
+    runs: list[Run], reference: dict, seeds: list[int], cells: dict[str, dict[str, str]]
+) -> list[tuple[str, dict[str, str], int]]:
+    """(cell, overrides, seed) not yet run in the cell's setup (:func:`cell_reference`), cell
+    by cell, seeds inside (so that two jobs side by side rarely train the same seed's baseline
+    at once)."""
+    defaults = asdict(Params())
+    todo = []
+    for cell, overrides in cells.items():
+        own = cell_reference(reference, overrides)
+        same = [r for r in runs if same_setup(r, own, defaults, free=VECTORS)]
+        todo += [
+            (cell, overrides, seed)
+            for seed in seeds
+            if not any(covers(r, overrides, seed, own, target_stage(cell)) for r in same)
+        ]
+    return todo
