@@ -406,7 +406,12 @@ def rules_of(info: Any) -> dict[str, Any]:
 
 
 def _number(x: Any) -> str:
-    return f"{x:g}" if isinstance(x, float) else str(x)
+    """A bound as a person reads it: ``0.5``, ``1``, ``2**32`` (not 4294967296)."""
+    if isinstance(x, float):
+        return f"{x:g}"
+    if isinstance(x, int) and x >= 2**16 and x & (x - 1) == 0:
+        return f"2**{x.bit_length() - 1}"
+    return str(x)
 
 
 def range_text(rules: dict[str, Any]) -> str:
