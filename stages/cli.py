@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "parse": ("stages.parse", "parse"),
     "types": ("stages.entity_types", "types"),
     "graph": ("stages.graph", "graph"),
+    "augment": ("stages.augment", "augment"),
     "embed": ("stages.embed", "embed"),
     "baseline": ("stages.baseline", "baseline"),
     "teacher": ("stages.teacher", "teacher"),

@@ -48,8 +48,9 @@ def matrix(
             help=f"Comma-separated cells, of: {', '.join(ALL_CELLS)} (the default: all but the "
             "types-* cells (Student-R from each type source), the vectors-* cells (from the "
             "other word-vector sources), the cgcn* cells, which run the C-GCN alone, the "
-            "lineage cell (Student-R, its C-GCN and Teacher-R on 10 undirected labels) and the "
-            "transformer* cells (MiniLM teachers: with the type term, without, plain))."
+            "lineage cell (Student-R, its C-GCN and Teacher-R on 10 undirected labels), the "
+            "transformer* cells (MiniLM teachers: with the type term, without, plain) and the "
+            "Transfer issue's loo, folds, transfer and transfer-self cells)."
         ),
     ] = ",".join(CELLS),
     jobs: Annotated[int, typer.Option(help="Experiments run side by side.")] = 2,
@@ -75,7 +76,10 @@ def matrix(
     minilm-contextual word vectors), the cgcn* cells (the C-GCN alone), the lineage cell
     (Student-R under the lineage protocol, `dataset.semeval_directions: false`) and the
     transformer* cells (Student-V from a MiniLM teacher with the type term, without it, and
-    from the plain fine-tuned MiniLM). Finished cells (workspace,
+    from the plain fine-tuned MiniLM) and the Transfer issue's cells, each Student-R with one
+    mechanism: loo (leave-one-out soft rules), folds (5 cross-fitted teachers), transfer (a
+    transfer set of 4 copies per sentence) and transfer-self (the same transfer set, the
+    teacher being the C-GCN itself: its self-distillation control). Finished cells (workspace,
     experiment refs, the ARCHIVE) and experiments already queued are skipped, so running this
     again after an interruption only queues what is missing. Commit ARCHIVE and reports/ afterwards.
     """

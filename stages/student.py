@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from kdre.config import load_params
+from kdre.data.transfer import require_transfer_set
 from kdre.training.student import run_student
 from stages.common import (
     EMBEDDINGS,
@@ -35,23 +36,44 @@ def student(
         "metrics/student_history.csv"
     ),
     embeddings: EmbeddingsOption = EMBEDDINGS,
+    transfer: Annotated[Path, typer.Option(help="The augment stage's transfer set.")] = Path(
+        "data/transfer"
+    ),
+    transfer_labels: Annotated[
+        Path, typer.Option(help="The teacher's soft labels of the transfer set.")
+    ] = Path("data/soft_labels/transfer.parquet"),
     progress: ProgressOption = True,
 ) -> None:
     """Train the student: F(h_base) + F(h_maa), loss (1−λ_kd)·L_GT + λ_kd·(L_KD + λ_ht·L_HT).
 
     Reads params: `student` (kd, hint, maa, anneal, anneal_direction, lambda_kd, lambda_ht,
-    temperature, pos_dim, ner_dim, attn_dim, max_position) plus `seed`, `dataset`, `embeddings`,
-    `model`, `train` as the baseline. Teacher annealing (default): λ_kd falls linearly from
-    lambda_kd to 0 over the epochs, so the student leans on the teacher early and on the gold
+    temperature, pos_dim, ner_dim, attn_dim, max_position, transfer_ratio, transfer_weight)
+    plus `seed`, `dataset`, `embeddings`, `model`, `train` as the baseline. Teacher annealing
+    (default): λ_kd falls linearly from lambda_kd to 0 over the epochs, so the student leans on the teacher early and on the gold
     labels at the end (Clark et al. 2019; the paper's text states the opposite direction,
     `anneal_direction: gold_first` gives it). The student reads only SOFT_LABELS — never the
     graph or entity types — and refuses soft labels of another label set or vocabulary.
 
+    With a transfer set (`transfer.copies` > 0: TRANSFER, labelled by the teacher stage into
+    TRANSFER_LABELS), each epoch also trains on `student.transfer_ratio` × |train| transfer
+    examples drawn afresh: their teacher terms (KD, hint) weighted `student.transfer_weight`
+    and annealed with λ_kd, no gold term (they have no gold label).
+
     Writes MODEL (self-contained), METRICS (dev/test P/R/F1, official scorer) and HISTORY.
     """
     cfg = load_params(params)
+    require_transfer_set(transfer)
     with outputs_together() as stage:  # model, metrics and history appear together or not at all
-        result, rows = run_student(cfg, parsed, soft_labels, stage(model), progress, embeddings)
+        result, rows = run_student(
+            cfg,
+            parsed,
+            soft_labels,
+            stage(model),
+            progress,
+            embeddings,
+            transfer,
+            transfer_labels,
+        )
         write_json(stage(metrics), result)
         write_history(stage(history), rows)
     typer.echo(

@@ -49,6 +49,39 @@ def test_lookup_sets_na_to_c_and_unseen_to_zeros(train):
     assert np.array_equal(again.lookup(["PER"], ["ORG"]), g[:1])
 
 
+def test_leave_one_out_removes_the_examples_own_count(train):
+    """(w_ij − [j = gold]) / (Σ_j w_ij − 1) on train; NA examples and full lookups unchanged."""
+    table = PatternTable(build_graph(train, "Other"), LABELS, "Other", na_prob=0.2)
+    a, b, c, other = 1, 2, 3, 0
+    g = table.lookup(
+        ["PER", "PER", "O", "O", "GPE"], ["ORG"] * 2 + ["O"] * 3, [a, b, c, other, other]
+    )
+    assert np.allclose(g[0], [0.2, 5 / 7, 2 / 7, 0.0])  # 6 A, 2 B without one A
+    assert np.allclose(g[1], [0.2, 6 / 7, 1 / 7, 0.0])  # without one B
+    assert np.allclose(g[2], [0.2, 0.0, 0.0, 1.0])  # two other C examples remain
+    assert np.allclose(g[3], [0.2, 0.0, 0.0, 1.0])  # a gold NA example is not in the counts
+    assert np.allclose(g[4], [0.2, 0.0, 0.0, 0.0])  # unseen pattern: zeros
+    full = table.lookup(["PER"], ["ORG"])
+    assert np.allclose(full[0], [0.2, 0.75, 0.25, 0.0])
+
+
+def test_leave_one_out_on_a_singleton_pattern_is_an_unseen_pattern():
+    """A pattern seen once: its G(p) on train would be the gold label one-hot; left out, none."""
+    train = frame([("X", "Y", "A(e1,e2)"), ("PER", "ORG", "B(e1,e2)")])
+    table = PatternTable(build_graph(train, "Other"), LABELS, "Other", na_prob=0.2)
+    assert np.allclose(table.lookup(["X"], ["Y"])[0], [0.2, 1.0, 0.0, 0.0])
+    assert np.allclose(table.lookup(["X"], ["Y"], [1])[0], [0.2, 0.0, 0.0, 0.0])
+
+
+def test_leave_one_out_refuses_counts_the_example_is_not_in(train):
+    table = PatternTable(build_graph(train, "Other"), LABELS, "Other", na_prob=0.2)
+    with pytest.raises(ValueError, match="no count of 'C\\(e1,e2\\)' to leave out"):
+        table.lookup(["PER"], ["ORG"], [3])
+    restored = PatternTable.from_dict(table.to_dict())
+    with pytest.raises(ValueError, match="needs the graph's counts"):
+        restored.lookup(["PER"], ["ORG"], [1])
+
+
 # A hand-made tree (1-based heads):
 #   0 The <- 1 cat (subj) <- 2 sat (root) -> 4 mat (obj) ; 3 on <- 4 ; 5 the <- 4 ; 6 . <- 2
 #   7 quickly <- 2 ; 8 very <- 7

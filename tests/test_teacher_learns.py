@@ -27,12 +27,12 @@ def trained_base(tiny_parsed, tmp_path_factory):
     return params, out
 
 
-def teacher_run(params, tiny_parsed, out, name, **teacher):
+def teacher_run(params, tiny_parsed, out, name, gamma="relation", **teacher):
     from kdre.training.teachers import run_teacher
 
     params = dataclasses.replace(
         params,
-        gamma="relation",
+        gamma=gamma,
         teacher=dataclasses.replace(params.teacher, **{"base": "frozen", **teacher}),
     )
     return run_teacher(
@@ -110,6 +110,30 @@ def test_the_self_distillation_control_is_its_frozen_base(trained_base, tiny_par
     soft = pd.read_parquet(out / "sd.soft.parquet").set_index("id").loc[train.ids]
     assert np.allclose(np.stack(soft["final"].to_numpy()), own, atol=1e-5)
     assert np.allclose(np.stack(soft["global"].to_numpy()), 0.0)
+
+
+@pytest.mark.parametrize("leave_one_out", [False, True])
+def test_leave_one_out_soft_rules_reach_the_training_soft_labels(
+    trained_base, tiny_parsed, leave_one_out
+):
+    """With γ_s fixed (nothing trains) the global soft label is γ_s ⊙ G(p): on train it is the
+    leave-one-out G(p) when asked, the full one otherwise; dev is scored with the full graph."""
+    from kdre.data.encode import encode
+    from kdre.knowledge.graph import PatternTable
+    from kdre.models.files import load_model
+
+    params, out = trained_base
+    name = f"loo-{leave_one_out}"
+    teacher_run(params, tiny_parsed, out, name, gamma="scalar", leave_one_out=leave_one_out)
+    _, vocab, _ = load_model(out / "b.pt")
+    train = encode(read_split(tiny_parsed / "train.parquet"), vocab, 1)
+    table = PatternTable(pd.read_parquet(out / "g.pq"), vocab.labels, "Other", 0.2)
+    full = table.lookup(train.subj_types, train.obj_types)
+    loo = table.lookup(train.subj_types, train.obj_types, train.labels)
+    assert not np.allclose(full, loo)  # the fixture has patterns where it matters
+    soft = pd.read_parquet(out / f"{name}.soft.parquet").set_index("id").loc[train.ids]
+    expected = 0.8 * (loo if leave_one_out else full)
+    assert np.allclose(np.stack(soft["global"].to_numpy()), expected, atol=1e-6)
 
 
 def test_training_curves_skip_a_teacher_that_trained_no_epoch(tmp_path):

@@ -228,6 +228,30 @@ class GraphConfig:
 
 
 @dataclass(frozen=True, config=SECTION)
+class TransferConfig:
+    """The transfer set (kdre.data.augment): augmented copies of the training sentences that
+    the teacher labels and the student imitates (no gold label)."""
+
+    copies: Int = key(0, "augmented copies per training sentence (0: no transfer set)", ge=0)
+    mask: Float = key(0.1, "per word outside the nominals: the chance it is masked", ge=0, le=1)
+    replace: Float = key(
+        0.1,
+        "per word outside the nominals not masked: the chance of another word of its POS",
+        ge=0,
+        le=1,
+    )
+    window: Float = key(
+        0.3, "per copy: the chance it is cut to a window around both nominals", ge=0, le=1
+    )
+    nominal: Float = key(
+        0.3, "per copy: the chance one nominal becomes another of the same entity type", ge=0, le=1
+    )
+    swap: Float = key(
+        0.3, "per copy: the chance subject and object swap (the direction flips)", ge=0, le=1
+    )
+
+
+@dataclass(frozen=True, config=SECTION)
 class TypesConfig:
     """Where the entity types of the teacher's patterns come from (see kdre.knowledge.types)."""
 
@@ -279,6 +303,20 @@ class TeacherConfig:
     base_dropout_passes: Int = key(
         8, "a frozen base's train logits: N cached passes with dropout on (0: eval mode)", ge=0
     )
+    # Leave-one-out soft rules (Transfer issue): a training example's G(p) from the counts
+    # without its own, so that γ learns to trust G(p) as much as it deserves on unseen text
+    # and the global soft labels do not carry the gold label back (kdre.knowledge.graph).
+    leave_one_out: Bool = key(
+        False, "a training example's G(p) leaves out its own count (dev/test/new text: full)"
+    )
+    # Cross-fitted teachers (Transfer issue; kdre.training.crossfit): K teachers, each trained
+    # without one fold of train (a frozen/fine-tuned base too), label the fold they did not see.
+    folds: Int = key(
+        1,
+        "K > 1: the soft labels of train come from K teachers, each trained without the fold "
+        "it labels (1: the teacher labels its own training data)",
+        ge=1,
+    )
     # γ over a frozen base trains with Adam at this constant rate, not the C-GCN schedule:
     # under SGD at 0.3, decayed whenever dev F1 does not rise, Γ moved by ~0.3 in 50 epochs
     # and never carried the label. 0: the train.* schedule (always so for scratch/finetune).
@@ -326,6 +364,15 @@ class StudentConfig:
     ner_dim: Int = key(30, "MAA NER embedding width", ge=1)
     attn_dim: Int = key(200, "MAA attention width", ge=1)
     max_position: Int = key(100, "relative offsets clipped to ±max_position", ge=1)
+    # The transfer set in training (Transfer issue): each epoch the student trains on all of
+    # train and on ratio × |train| transfer examples drawn afresh, the teacher terms of those
+    # weighted μ (they have no gold term).
+    transfer_ratio: Float = key(
+        1.0, "transfer examples per training example in each epoch (drawn afresh)", ge=0
+    )
+    transfer_weight: Float = key(
+        1.0, "μ, the weight of the teacher terms (KD, hint) on transfer examples", ge=0
+    )
 
     def lambda_kd_at(self, epoch: int, epochs: int) -> float:
         """Teacher weight for a 1-based epoch: linear over training (Clark et al. 2019)."""
@@ -364,6 +411,7 @@ class Params:
     parse: ParseConfig = key(ParseConfig, "the parse stage")
     types: TypesConfig = key(TypesConfig, "the entity types")
     graph: GraphConfig = key(GraphConfig, "the pattern graph")
+    transfer: TransferConfig = key(TransferConfig, "the transfer set (augment stage)")
     embeddings: EmbeddingsConfig = key(EmbeddingsConfig, "the word vectors")
     model: ModelConfig = key(ModelConfig, "the C-GCN")
     train: TrainConfig = key(TrainConfig, "the optimiser schedule")

@@ -57,6 +57,8 @@ class Encoded:
     patterns: np.ndarray | None = None  # (N, relations) G(p) of each example, for a teacher
     soft_labels: SoftLabels | None = None  # the teacher's logits, for a student
     base_logits: np.ndarray | None = None  # (N, relations) a frozen base's F(h_base), cached
+    # (N,) bool: the example has a gold label (None: all have); a transfer example has not
+    gold: np.ndarray | None = None
     # entity-marked word pieces, for a transformer (kdre.features.pieces)
     pieces: Pieces | None = None
 
@@ -133,6 +135,7 @@ class Batch:
     patterns: torch.Tensor | None = None  # (B, relations) G(p)
     soft_labels: SoftLabels | None = None
     base_logits: torch.Tensor | None = None
+    gold: torch.Tensor | None = None  # (B,) bool, see Encoded.gold
     pieces: torch.Tensor | None = None  # (B, P) piece ids, padded
     piece_mask: torch.Tensor | None = None  # (B, P) True on real pieces
     anchors: torch.Tensor | None = None  # (B, 3) positions of [CLS], <e1>, <e2>
@@ -199,6 +202,7 @@ def collate(
         patterns=None if data.patterns is None else torch.from_numpy(data.patterns[index]),
         soft_labels=None if data.soft_labels is None else data.soft_labels.take(index),
         base_logits=None if data.base_logits is None else torch.from_numpy(data.base_logits[index]),
+        gold=None if data.gold is None else torch.from_numpy(data.gold[index]),
         **({} if data.pieces is None else _pad_pieces(data.pieces, index)),
     )
 
@@ -245,9 +249,15 @@ def iterate(
     batch_size: int,
     rng: np.random.Generator | None = None,
     word_dropout: float = 0.0,
+    rows: np.ndarray | None = None,
 ) -> Iterator[Batch]:
-    for index in batch_order(data.lengths, batch_size, rng):
-        yield collate(data, index, word_dropout if rng is not None else 0.0, rng)
+    """Batches over ``data`` (``rows``: over those rows only, e.g. an epoch's sample)."""
+    if rows is None:
+        for index in batch_order(data.lengths, batch_size, rng):
+            yield collate(data, index, word_dropout if rng is not None else 0.0, rng)
+        return
+    for index in batch_order(data.lengths[rows], batch_size, rng):
+        yield collate(data, rows[index], word_dropout if rng is not None else 0.0, rng)
 
 
 @dataclass

@@ -26,3 +26,22 @@ def stratified_holdout(labels: Sequence[str], size: int, seed: int) -> list[int]
     for name, k in zip(names, quota, strict=True):
         chosen.extend(rng.choice(by_label[name], size=int(k), replace=False).tolist())
     return sorted(chosen)
+
+
+def stratified_folds(labels: Sequence[str], k: int, seed: int) -> np.ndarray:
+    """A fold id in 0..k−1 per example: each label's examples shuffled (seeded) and dealt
+    round-robin, so every fold has the label mix of the whole (sizes differ by at most one per
+    label). For cross-fitting: a model trained without fold i labels fold i."""
+    if not 2 <= k <= len(labels):
+        raise ValueError(f"folds must lie in 2..{len(labels)}, got {k}")
+    by_label: dict[str, list[int]] = defaultdict(list)
+    for i, label in enumerate(labels):
+        by_label[label].append(i)
+    rng = np.random.default_rng(seed)
+    folds = np.empty(len(labels), dtype=np.int64)
+    start = 0  # each label starts dealing where the last one stopped: balanced fold sizes
+    for name in sorted(by_label):
+        members = rng.permutation(by_label[name])
+        folds[members] = (start + np.arange(len(members))) % k
+        start = (start + len(members)) % k
+    return folds

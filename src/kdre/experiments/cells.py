@@ -94,6 +94,20 @@ TRANSFORMER_CELLS: dict[str, dict[str, str]] = {
 }
 
 
+# The Transfer issue's mechanisms, each on Student-R alone (one thing changed against the
+# "relation" cell): leave-one-out soft rules, 5 cross-fitted teachers, a transfer set of 4
+# copies per sentence, and the self-distillation control on that transfer set (the teacher is
+# the C-GCN itself). Not in the default matrix: each is its own setup (the report lists its
+# runs apart until the defaults move).
+_TRANSFER_SET = {"transfer.copies": "4"}
+TRANSFER_CELLS: dict[str, dict[str, str]] = {
+    "loo": {"gamma": "relation", "teacher.leave_one_out": "true"},
+    "folds": {"gamma": "relation", "teacher.folds": "5"},
+    "transfer": {"gamma": "relation", **_TRANSFER_SET},
+    "transfer-self": {"gamma": "relation", **_NO_TC, **_TRANSFER_SET},
+}
+
+
 ALL_CELLS = {
     **CELLS,
     **TYPES_CELLS,
@@ -101,6 +115,7 @@ ALL_CELLS = {
     **CGCN_CELLS,
     **LINEAGE_CELLS,
     **TRANSFORMER_CELLS,
+    **TRANSFER_CELLS,
 }
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 # Setup version 2 (the Core issue, 2026-12-01, onwards): today's defaults. Keys added later
 # within v2 took the old behaviour as their default (teacher.encoder cgcn, semeval_directions
-# true, …), so their defaults are what older v2 runs computed.
+# true, leave_one_out false, folds 1, no transfer set, …), so their defaults are what older
+# v2 runs computed.
 V2: dict[str, object] = {
     "seed": 1,
     "gamma": "relation",
@@ -32,6 +33,12 @@ V2: dict[str, object] = {
     "types.source": "wordnet",
     "types.clusters": 26,
     "graph.na_prob": 0.2,
+    "transfer.copies": 0,
+    "transfer.mask": 0.1,
+    "transfer.replace": 0.1,
+    "transfer.window": 0.3,
+    "transfer.nominal": 0.3,
+    "transfer.swap": 0.3,
     "embeddings.source": "glove-6b-50d",
     "embeddings.path": "",
     "embeddings.rescale": True,
@@ -71,6 +78,8 @@ V2: dict[str, object] = {
     "teacher.base": "auto",
     "teacher.base_dropout_passes": 8,
     "teacher.gamma_lr": 0.05,
+    "teacher.leave_one_out": False,
+    "teacher.folds": 1,
     "teacher.encoder": "cgcn",
     "teacher.transformer.model": "minilm",
     "teacher.transformer.lr": 0.0001,
@@ -94,6 +103,8 @@ V2: dict[str, object] = {
     "student.ner_dim": 30,
     "student.attn_dim": 200,
     "student.max_position": 100,
+    "student.transfer_ratio": 1.0,
+    "student.transfer_weight": 1.0,
     "evaluate.bootstrap_samples": 1000,
 }
 

@@ -3,6 +3,13 @@
 pattern p_i = (subject type, object type); w_ij = number of training examples with pattern i
 and relation j (NA excluded); P(r_j | p_i) = w_ij / Σ_j' w_ij'. At use time G(p)[NA] = C and an
 unseen pattern gives zeros with NA = C.
+
+Leave-one-out on train (``teacher.leave_one_out``): a training example is one of the counts
+behind its own pattern's G(p), so on train G(p) leans towards the example's gold label (a
+singleton pattern's G(p) *is* the gold label, one-hot) while dev, test and new text never get
+that help. With ``leave_out`` each training example's G(p) is computed from the counts without
+its own: (w_ij − [j = gold]) / (Σ_j' w_ij' − 1), zeros when nothing else has the pattern (as an
+unseen pattern). Dev, test and new text keep the full counts.
 """
 
 from __future__ import annotations
@@ -47,20 +54,52 @@ class PatternTable:
         self.na_prob = float(na_prob)
         index = {label: i for i, label in enumerate(self.labels)}
         self.patterns: dict[str, np.ndarray] = {}
+        self.counts: dict[str, np.ndarray] = {}  # w_ij, for leave-one-out (not in model files)
         for row in graph.itertuples(index=False):
             vec = self.patterns.setdefault(str(row.pattern), np.zeros(len(self.labels), np.float32))
+            counts = self.counts.setdefault(str(row.pattern), np.zeros(len(self.labels)))
             if row.relation in index:
                 vec[index[row.relation]] = row.prob
+                counts[index[row.relation]] = row.count
 
-    def lookup(self, subj_types: Sequence[str], obj_types: Sequence[str]) -> np.ndarray:
-        """G(p) for each example, shape (N, relations), with G(p)[NA] = C."""
+    def lookup(
+        self,
+        subj_types: Sequence[str],
+        obj_types: Sequence[str],
+        leave_out: Sequence[int] | None = None,
+    ) -> np.ndarray:
+        """G(p) for each example, shape (N, relations), with G(p)[NA] = C.
+
+        ``leave_out``: each example's gold label id, to be left out of its own pattern's counts
+        (leave-one-out, for the training split only; see the module docstring). A gold NA
+        example is not in the counts, so nothing is left out for it."""
         out = np.zeros((len(subj_types), len(self.labels)), dtype=np.float32)
+        na = self.labels.index(self.na_label)
         for i, (s, o) in enumerate(zip(subj_types, obj_types, strict=True)):
-            vec = self.patterns.get(pattern_of(s, o))
-            if vec is not None:
+            pattern = pattern_of(s, o)
+            vec = self.patterns.get(pattern)
+            if vec is None:
+                continue
+            if leave_out is not None and leave_out[i] != na:
+                out[i] = self._without_one(pattern, int(leave_out[i]))
+            else:
                 out[i] = vec
-        out[:, self.labels.index(self.na_label)] = self.na_prob
+        out[:, na] = self.na_prob
         return out
+
+    def _without_one(self, pattern: str, label: int) -> np.ndarray:
+        counts = self.counts.get(pattern)
+        if counts is None:
+            raise ValueError("leave-one-out needs the graph's counts (a model file has none)")
+        if counts[label] < 1:
+            raise ValueError(
+                f"pattern {pattern!r} has no count of {self.labels[label]!r} to leave out: the "
+                "graph was not counted on these training examples (rerun the graph stage)"
+            )
+        counts = counts.copy()
+        counts[label] -= 1
+        total = counts.sum()
+        return (counts / total).astype(np.float32) if total > 0 else np.zeros_like(counts)
 
     def coverage(self, subj_types: Sequence[str], obj_types: Sequence[str]) -> float:
         """Share of examples whose pattern was seen in training (with a non-NA relation)."""

@@ -95,27 +95,65 @@ class Student(Baseline):
         return ModelOutput(local + aux, enc.h_sent, parts)
 
     def loss(self, out: ModelOutput, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+        """L_S = (1 − λ_kd)·L_GT + λ_kd·(L_KD + λ_ht·L_HT) over the gold examples; a transfer
+        example (``batch.gold`` false) has no gold term: its teacher terms join with weight
+        μ = ``transfer_weight``, so λ_kd anneals them too."""
         cfg = self.student_cfg
-        gt = ground_truth_loss(out.logits, batch.labels) + pooling_l2(
-            out.h_sent, self.pooling_l2_weight
-        )
+        gold = batch.gold
+        if gold is None or bool(gold.all()):
+            return self._loss(out, batch, None)
+        loss, parts = self._loss(out, batch, gold)
+        if self.lambda_kd == 0.0 or cfg.transfer_weight == 0.0:
+            return loss, parts
+        transfer = self._teacher_terms(out, batch, ~gold)
+        parts["transfer"] = transfer.item()
+        return loss + self.lambda_kd * cfg.transfer_weight * transfer, parts
+
+    def _loss(
+        self, out: ModelOutput, batch: Batch, rows: torch.Tensor | None
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        """The paper's L_S over ``rows`` (None: all) of the batch."""
+        logits, labels, h_sent = out.logits, batch.labels, out.h_sent
+        if rows is not None:
+            if not bool(rows.any()):
+                return logits.sum() * 0.0, {"gt": 0.0}
+            logits, labels, h_sent = logits[rows], labels[rows], h_sent[rows]
+        gt = ground_truth_loss(logits, labels) + pooling_l2(h_sent, self.pooling_l2_weight)
         parts = {"gt": gt.item()}
         if self.lambda_kd == 0.0:
             return gt, parts
+        teacher_terms = self._teacher_terms(out, batch, rows, parts)
+        return (1.0 - self.lambda_kd) * gt + self.lambda_kd * teacher_terms, parts
+
+    def _teacher_terms(
+        self,
+        out: ModelOutput,
+        batch: Batch,
+        rows: torch.Tensor | None,
+        parts: dict[str, float] | None = None,
+    ) -> torch.Tensor:
+        """L_KD + λ_ht·L_HT over ``rows`` (None: all) of the batch."""
+        cfg = self.student_cfg
         teacher = batch.soft_labels
         if teacher is None:
             raise ValueError("distillation needs the teacher's soft labels (Batch.soft_labels)")
-        kd = kd_loss(out.logits, teacher.final, cfg.temperature)
-        teacher_terms = kd
-        parts["kd"] = kd.item()
+
+        def pick(t: torch.Tensor | None) -> torch.Tensor | None:
+            return t if t is None or rows is None else t[rows]
+
+        kd = kd_loss(pick(out.logits), pick(teacher.final), cfg.temperature)
+        terms = kd
+        if parts is not None:
+            parts["kd"] = kd.item()
         if cfg.hint:
             ht = hint_loss(
-                out.parts[LOCAL],
-                teacher.local,
-                out.parts.get("aux"),
-                teacher.global_,
+                pick(out.parts[LOCAL]),
+                pick(teacher.local),
+                pick(out.parts.get("aux")),
+                pick(teacher.global_),
                 cfg.temperature,
             )
-            teacher_terms = teacher_terms + cfg.lambda_ht * ht
-            parts["hint"] = ht.item()
-        return (1.0 - self.lambda_kd) * gt + self.lambda_kd * teacher_terms, parts
+            terms = terms + cfg.lambda_ht * ht
+            if parts is not None:
+                parts["hint"] = ht.item()
+        return terms

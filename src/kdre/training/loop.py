@@ -207,11 +207,14 @@ def train_model(
     progress: bool = True,
     name: str = "train",
     optimization: Optimization | None = None,
+    sample: Callable[[np.random.Generator], np.ndarray] | None = None,
 ) -> TrainResult:
     """Train ``model`` (which provides ``loss(out, batch)``) and return its best-on-dev state.
 
     ``cfg`` gives the epochs, batch size and early stopping; ``optimization`` how the
-    parameters move (default: :func:`reference_sgd` of ``cfg``)."""
+    parameters move (default: :func:`reference_sgd` of ``cfg``); ``sample``, when given, the
+    rows of ``train`` each epoch trains on (drawn afresh per epoch, e.g. the student's train
+    plus a share of the transfer set)."""
     opt = optimization or reference_sgd(cfg)
     rng = np.random.default_rng(seed)
     model.to(device)
@@ -225,14 +228,18 @@ def train_model(
     selection = _Selection(model, cfg.early_stop)
     history: list[dict] = []
     train_seconds = 0.0
+    seen = 0  # examples trained on, over all epochs
     bar = _Progress(name, cfg.epochs, progress)
     start_epoch = getattr(model, "start_epoch", None)  # e.g. the student's teacher annealing
     for epoch in bar:
         schedule = start_epoch(epoch, cfg.epochs) if start_epoch is not None else {}
         model.train()
         start = time.perf_counter()
-        batches = iterate(train, cfg.batch_size, rng, word_dropout)
-        train_loss = steps.epoch(batches, len(train), cfg.batch_size, epoch, name)
+        rows = sample(rng) if sample is not None else None
+        batches = iterate(train, cfg.batch_size, rng, word_dropout, rows)
+        n_epoch = len(train) if rows is None else len(rows)
+        train_loss = steps.epoch(batches, n_epoch, cfg.batch_size, epoch, name)
+        seen += n_epoch
         seconds = time.perf_counter() - start
         train_seconds += seconds
         dev_score = evaluate(predict_logits(model, dev, cfg.batch_size * 2, device)[FINAL])
@@ -261,6 +268,6 @@ def train_model(
         best_dev=selection.best,
         history=history,
         train_seconds=train_seconds,
-        sentences_per_s=len(train) * len(history) / max(train_seconds, 1e-9),
+        sentences_per_s=seen / max(train_seconds, 1e-9),
         state_dict=selection.state,
     )

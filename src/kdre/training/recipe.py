@@ -182,6 +182,11 @@ class ModelRecipe:
     def optimization(self, params: Params) -> Optimization:
         return reference_sgd(params.train)
 
+    def sampler(self, params: Params, prep: Prepared):
+        """The rows of train each epoch trains on, drawn per epoch (``rng → rows``); None:
+        all of them (every recipe but a student with a transfer set)."""
+        return None
+
     def train_config(self, params: Params) -> TrainConfig:
         """Epochs, batch size and early stopping of the loop: train.* (the C-GCN recipe)."""
         return params.train
@@ -237,6 +242,7 @@ def run_recipe(
         progress,
         recipe.name,
         recipe.optimization(params),
+        recipe.sampler(params, prep),
     )
     metrics = {
         **run_record(params),

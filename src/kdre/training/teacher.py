@@ -24,7 +24,7 @@ from kdre.models.inference import predict_logits
 from kdre.models.teacher import Teacher
 from kdre.training.loop import Optimization, reference_sgd
 from kdre.training.recipe import ModelRecipe, Prepared
-from kdre.training.soft_labels import write_soft_labels
+from kdre.training.soft_labels import confidence, write_soft_labels
 
 
 class TeacherRecipe(ModelRecipe):
@@ -74,8 +74,9 @@ class TeacherRecipe(ModelRecipe):
         self.table = PatternTable(
             graph, prep.vocab.labels, prep.spec.na_label, params.graph.na_prob
         )
-        for data in prep.splits.values():
-            data.patterns = self.table.lookup(data.subj_types, data.obj_types)
+        for split, data in prep.splits.items():
+            own = data.labels if split == "train" and params.teacher.leave_one_out else None
+            data.patterns = self.table.lookup(data.subj_types, data.obj_types, own)
         if self.base is not None and self.base_mode == "frozen":
             device = resolve_device(params.train.device)
             self.base.to(device)
@@ -139,6 +140,7 @@ class TeacherRecipe(ModelRecipe):
             train.base_logits = None  # soft labels from the base in eval mode
         logits = predict_logits(model, train, params.train.batch_size * 2, device)
         write_soft_labels(self.soft_labels_path, train, prep.vocab, logits)
+        metrics.update(confidence(logits[FINAL], train.labels, "train"))
         return {
             "types": self.typer,
             "teacher": {

@@ -5,14 +5,26 @@ A new teacher encoder is a recipe in a file of its own (as ``teacher.py`` for th
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from kdre.config import Params
+from kdre.data.datasets import dataset_spec
+from kdre.data.schema import read_split
+from kdre.data.transfer import TYPED_FILE
 from kdre.errors import InputError
 from kdre.knowledge.types import TYPER_FILE
-from kdre.training.recipe import run_recipe
+from kdre.models.files import load_model
+from kdre.training.crossfit import run_crossfit
+from kdre.training.labelling import label_rows, own_counts
+from kdre.training.recipe import run_baseline, run_recipe
+from kdre.training.soft_labels import COLUMNS, write_soft_label_rows
 from kdre.training.teacher import TeacherRecipe
 from kdre.training.transformer_teacher import TransformerTeacherRecipe
 
@@ -39,10 +51,17 @@ def run_teacher(
     soft_labels_path: Path | str,
     progress: bool = True,
     embeddings_dir: Path | str | None = None,
+    transfer_dir: Path | str | None = None,
+    transfer_labels_path: Path | str | None = None,
 ) -> tuple[dict, list[dict]]:
     """Train a teacher (γ = params.gamma), write its model and the soft labels of train: the
     C-GCN teacher, or with ``teacher.encoder: transformer`` the transformer teacher (which
-    reads its typed splits' word pieces and never the baseline)."""
+    reads its typed splits' word pieces and never the baseline).
+
+    With ``teacher.folds`` K > 1 the soft labels of train come from K cross-fitted teachers
+    (kdre.training.crossfit); the model file stays the teacher of all train. Given the
+    augment stage's ``transfer_dir``, the transfer set is labelled too (by the teacher, or
+    each copy by its source's fold teacher) into ``transfer_labels_path``."""
     recipe = ENCODERS[params.teacher.encoder](
         parsed_dir=parsed_dir,
         graph_path=graph_path,
@@ -50,7 +69,76 @@ def run_teacher(
         soft_labels_path=soft_labels_path,
     )
     recipe.typer = read_typer(parsed_dir, params.types.source)
-    return run_recipe(params, recipe, parsed_dir, model_path, progress, embeddings_dir)
+    transfer = None
+    if transfer_dir is not None:
+        transfer = read_split(Path(transfer_dir) / TYPED_FILE)
+        if transfer_labels_path is None:
+            raise ValueError("a transfer set needs a path for its soft labels")
+    with tempfile.TemporaryDirectory(prefix="kdre-folds-") as work:
+        if params.teacher.folds > 1:
+            # the teacher of all train (the model file, evaluated as usual); its own soft
+            # labels are replaced by the folds' below
+            recipe.soft_labels_path = Path(work) / "full.parquet"
+        metrics, history = run_recipe(
+            params, recipe, parsed_dir, model_path, progress, embeddings_dir
+        )
+        transfer_logits = None
+        if params.teacher.folds > 1:
+            metrics["crossfit"], transfer_logits = run_crossfit(
+                params,
+                parsed_dir,
+                graph_path,
+                soft_labels_path,
+                work,
+                _fold_base(params, progress, embeddings_dir),
+                _fold_teacher(graph_path, progress, embeddings_dir),
+                progress,
+                transfer,
+            )
+        elif transfer is not None and len(transfer):
+            train = read_split(Path(parsed_dir) / "train.parquet")
+            na = dataset_spec(params.dataset.name, parsed_dir).na_label
+            leave = own_counts(transfer, train, na) if params.teacher.leave_one_out else None
+            graph = pd.read_parquet(graph_path)
+            transfer_logits = label_rows(
+                params, model_path, transfer, graph, "the transfer set", leave
+            )
+    if transfer is not None and transfer_labels_path is not None:
+        labels = load_model(model_path)[1].labels
+        ids = list(transfer["id"].astype(str))
+        empty = {key: np.zeros((0, len(labels)), np.float32) for key in COLUMNS}
+        write_soft_label_rows(
+            transfer_labels_path,
+            ids,
+            list(transfer["relation"].astype(str)),
+            labels,
+            transfer_logits if transfer_logits is not None else empty,
+            {"transfer": "true", "folds": str(params.teacher.folds)},
+        )
+        metrics["transfer_examples"] = len(ids)
+    return metrics, history
+
+
+def _fold_base(params: Params, progress: bool, embeddings_dir):
+    """Fold k's C-GCN base, trained as the baseline stage trains it; None for teachers without
+    one (a transformer, or ``teacher.base: scratch``)."""
+    if params.teacher.encoder != "cgcn" or params.teacher.resolved_base() == "scratch":
+        return None
+
+    def train(p: Params, folder: Path, model_path: Path) -> dict:
+        return run_baseline(p, folder, model_path, progress, embeddings_dir)[0]
+
+    return train
+
+
+def _fold_teacher(graph_path, progress: bool, embeddings_dir):
+    def train(p: Params, folder: Path, base: Path, model_path: Path, soft: Path) -> dict:
+        fold = dataclasses.replace(p, teacher=dataclasses.replace(p.teacher, folds=1))
+        return run_teacher(
+            fold, folder, graph_path, base, model_path, soft, progress, embeddings_dir
+        )[0]
+
+    return train
 
 
 def read_typer(typed_dir: Path | str, source: str) -> dict:

@@ -23,6 +23,18 @@ class DatasetSpec:
     def label_index(self) -> dict[str, int]:
         return {label: i for i, label in enumerate(self.labels)}
 
+    def swapped(self, label: str) -> str | None:
+        """The label of the same sentence with subject and object exchanged: NA stays NA, a
+        SemEval direction flips (``(e1,e2)`` ↔ ``(e2,e1)``; undirected SemEval labels stay);
+        None where the label set cannot say (a TACRED relation is not symmetric)."""
+        if label == self.na_label:
+            return label
+        for a, b in (("(e1,e2)", "(e2,e1)"), ("(e2,e1)", "(e1,e2)")):
+            if label.endswith(a):
+                flipped = label[: -len(a)] + b
+                return flipped if flipped in self.labels else None
+        return label if self.name == "semeval" else None
+
 
 # Parquet metadata keys under which the parse stage records the corpus's label set, so every
 # later stage reads the labels of the data it was given (a custom corpus brings its own).
