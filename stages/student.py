@@ -49,10 +49,11 @@ def student(
     Reads params: `student` (kd, hint, maa, anneal, anneal_direction, lambda_kd, lambda_ht,
     temperature, pos_dim, ner_dim, attn_dim, max_position, transfer_ratio, transfer_weight)
     plus `seed`, `dataset`, `embeddings`, `model`, `train` as the baseline. Teacher annealing
-    (default): λ_kd falls linearly from lambda_kd to 0 over the epochs, so the student leans on the teacher early and on the gold
-    labels at the end (Clark et al. 2019; the paper's text states the opposite direction,
-    `anneal_direction: gold_first` gives it). The student reads only SOFT_LABELS — never the
-    graph or entity types — and refuses soft labels of another label set or vocabulary.
+    (default): λ_kd falls linearly from lambda_kd to 0 over the epochs, so the student leans
+    on the teacher early and on the gold labels at the end (Clark et al. 2019; the paper's
+    text states the opposite direction, `anneal_direction: gold_first` gives it). The student
+    reads the teacher only through soft labels (SOFT_LABELS, TRANSFER_LABELS) — never the
+    graph or entity types — and refuses soft labels of another label set.
 
     With a transfer set (`transfer.copies` > 0: TRANSFER, labelled by the teacher stage into
     TRANSFER_LABELS), each epoch also trains on `student.transfer_ratio` × |train| transfer
