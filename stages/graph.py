@@ -29,7 +29,9 @@ def graph(
     A pattern is (subject type, object type). Writes OUT in long format (pattern, subj_type,
     obj_type, relation, count, prob = P(relation | pattern)), with NA examples ("Other" on
     SemEval, "no_relation" on TACRED) left out of the counts; METRICS with the number of patterns
-    and the share of dev/test examples whose pattern was seen; PLOT, a heatmap of P(r|p).
+    and the share of dev/test examples whose pattern was seen, and per split the mean G(p)[gold]
+    over non-NA examples (on train also with each example's own count left out, as
+    `teacher.leave_one_out` does); PLOT, a heatmap of P(r|p).
 
     Reads params: `dataset.name`, `graph.na_prob` (the constant C put at G(p)[NA] when the graph
     is used; reported here, applied by the teacher).
@@ -59,6 +61,10 @@ def graph(
         summary[f"coverage_{split}"] = round(
             lookup.coverage(list(df["subj_type"]), list(df["obj_type"])), 4
         )
+        columns = (list(df["subj_type"]), list(df["obj_type"]), list(df["relation"]))
+        summary[f"gold_mass_{split}"] = round(lookup.gold_mass(*columns), 4)
+        if split == "train":  # what teacher.leave_one_out gives train
+            summary["gold_mass_train_leave_one_out"] = round(lookup.gold_mass(*columns, True), 4)
     with outputs_together() as stage:
         table.to_parquet(stage(out), index=False)
         write_metrics(stage(metrics), summary, cfg)

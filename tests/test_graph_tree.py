@@ -65,6 +65,15 @@ def test_leave_one_out_removes_the_examples_own_count(train):
     assert np.allclose(full[0], [0.2, 0.75, 0.25, 0.0])
 
 
+def test_gold_mass_is_higher_on_train_than_with_each_own_count_left_out(train):
+    table = PatternTable(build_graph(train, "Other"), LABELS, "Other", na_prob=0.2)
+    columns = (list(train.subj_type), list(train.obj_type), list(train.relation))
+    # PER|ORG: 6 A at 0.75 and 2 B at 0.25; O|O: 3 C at 1.0 (NA rows left out)
+    assert table.gold_mass(*columns) == pytest.approx((6 * 0.75 + 2 * 0.25 + 3 * 1.0) / 11)
+    loo = (6 * 5 / 7 + 2 * 1 / 7 + 3 * 1.0) / 11
+    assert table.gold_mass(*columns, leave_one_out=True) == pytest.approx(loo)
+
+
 def test_leave_one_out_on_a_singleton_pattern_is_an_unseen_pattern():
     """A pattern seen once: its G(p) on train would be the gold label one-hot; left out, none."""
     train = frame([("X", "Y", "A(e1,e2)"), ("PER", "ORG", "B(e1,e2)")])

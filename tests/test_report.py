@@ -529,3 +529,28 @@ def test_a_run_is_compared_by_what_it_recorded_not_by_todays_defaults():
     defaults = asdict(Params())
     assert not same_setup(old, reference, defaults, any_version=True)  # v1: another teacher
     assert same_setup(new, reference, defaults)
+
+
+def test_the_mechanisms_table_compares_each_cell_seed_by_seed_with_student_r():
+    """A transfer run lands in its own row, not in the main table; Δ is over shared seeds."""
+    from kdre.experiments import mechanisms
+
+    ref = params(gamma="relation")
+    transfer = {**ref, "transfer": {"copies": 4}}
+    runs = [
+        Run("r1", params(seed=1, gamma="relation"), metrics(70, 90, 72)),
+        Run("r2", params(seed=2, gamma="relation"), metrics(70, 90, 74)),
+        Run("t1", {**transfer, "seed": 1}, metrics(70, 90, 75)),
+        Run("t3", {**transfer, "seed": 3}, metrics(70, 90, 99)),  # no Student-R on seed 3
+        Run("other", {**transfer, "seed": 1, "train": {"epochs": 3}}, metrics(1, 1, 1)),
+    ]
+    defaults = asdict(Params())
+    frame = mechanisms.cell_runs(runs, ref, defaults)
+    assert sorted(frame[frame["cell"] == "transfer"]["run"]) == ["t1", "t3"]
+    assert sorted(frame[frame["cell"] == "relation"]["run"]) == ["r1", "r2"]
+    lines = mechanisms.markdown(frame)
+    row = next(line for line in lines if line.startswith("| + transfer set (4 copies)"))
+    assert "| 1,3 |" in row and "| +3.00 |" in row  # 75 − 72 on seed 1 only
+    rows, skipped = collect(runs, ref, defaults)
+    assert set(rows["run"]) == {"r1", "r2"} and {"t1", "t3"} <= set(skipped)
+    assert mechanisms.markdown(frame[frame["cell"] == "relation"]) == []

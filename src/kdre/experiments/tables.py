@@ -19,6 +19,7 @@ from kdre.config import Params
 from kdre.data.datasets import dataset_spec
 from kdre.data.datasets.base import DatasetSpec
 from kdre.data.schema import read_split
+from kdre.experiments import mechanisms
 from kdre.experiments.runs import (
     SWEPT,
     VECTORS,
@@ -432,6 +433,7 @@ def markdown(
     control_samples: int = 1000,
     lineage: pd.DataFrame | None = None,
     collapsed: pd.DataFrame | None = None,
+    mechanisms: list[str] | None = None,
 ) -> str:
     """The report: main table (the reference word vectors), ablations (with the paper's TACRED
     deltas), the word-vector sources side by side when more than one ran, per-seed rows."""
@@ -501,6 +503,8 @@ def markdown(
         ]
     if versions is not None and versions.index.get_level_values("setup_version").nunique() > 1:
         lines += ["", *_versions_table(versions)]
+    if mechanisms:
+        lines += ["", *mechanisms]
     lines += ["", "## Every run", "", *_table(rows), ""]
     if skipped:
         lines += [
@@ -638,5 +642,6 @@ def build_report(
         CONTROL_SAMPLES,
         lineage,
         summarise(collapsed),
+        mechanisms.markdown(mechanisms.cell_runs(runs, reference, defaults)),
     )
     return Report(text, rows, summary, len(runs), skipped)
