@@ -554,3 +554,23 @@ def test_the_mechanisms_table_compares_each_cell_seed_by_seed_with_student_r():
     rows, skipped = collect(runs, ref, defaults)
     assert set(rows["run"]) == {"r1", "r2"} and {"t1", "t3"} <= set(skipped)
     assert mechanisms.markdown(frame[frame["cell"] == "relation"]) == []
+
+
+def test_a_v2_run_counts_as_v3_unless_the_v3_change_touched_it():
+    """v3 changed only the −TC student (no global hint without a type term): a v2 run with the
+    type term computes what v3 computes; a v2 −TC run does not, and is kept apart."""
+    from kdre.experiments.runs import comparable_version
+
+    ref = params(gamma="relation")
+    with_tc = Run("tc", params(seed=1, gamma="relation"), metrics(70, 90, 72, version=2))
+    no_tc = Run(
+        "no-tc",
+        params(seed=1, gamma="relation", teacher__type_constraints=False),
+        metrics(70, 70, 71, version=2),
+    )
+    old = Run("v1", params(seed=1, gamma="relation"), metrics(70, 90, 72, version=None))
+    assert SETUP_VERSION == 3
+    assert [comparable_version(r) for r in (with_tc, no_tc, old)] == [3, 2, 1]
+    defaults = asdict(Params())
+    assert same_setup(with_tc, ref, defaults) and not same_setup(no_tc, ref, defaults)
+    assert not same_setup(old, ref, defaults)

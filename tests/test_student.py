@@ -179,3 +179,30 @@ def test_hint_switch_removes_the_hint_term(prep):
     loss_off, parts_off = without.loss(without(batch), batch)
     assert "hint" in parts_on and "hint" not in parts_off
     assert loss_off.item() == pytest.approx(parts_off["kd"], rel=1e-6)
+
+
+def test_soft_labels_without_a_global_column_drop_the_global_hint(prep, tmp_path):
+    """A teacher without the type term writes no global logits: the student's hint is then
+    the local term alone, never a pull of the MAA branch towards a uniform target."""
+    from kdre.models.losses import hint_loss, kd_loss
+
+    train, v = prep.splits["train"], prep.vocab
+    rows = [[float(i % 3)] * len(v.labels) for i in range(len(train.ids))]
+    table = pa.table(
+        {"id": train.ids, "relation": ["Other"] * len(train.ids), "final": rows, "local": rows}
+    ).replace_schema_metadata({"labels": "\t".join(v.labels)})
+    pq.write_table(table, tmp_path / "soft.parquet")
+    attach_soft_labels(tmp_path / "soft.parquet", train, v)
+    assert train.soft_labels is not None and train.soft_labels.global_ is None
+    model = _student(prep).train()
+    batch = collate(train, np.arange(6))
+    assert batch.soft_labels is not None and batch.soft_labels.global_ is None
+    out = model(batch)
+    model.lambda_kd = 1.0
+    _, parts = model.loss(out, batch)
+    local = kd_loss(out.parts["local"], batch.soft_labels.local)
+    assert parts["hint"] == pytest.approx(local.item(), rel=1e-5)
+    with_global = hint_loss(
+        out.parts["local"], batch.soft_labels.local, out.parts["aux"], batch.soft_labels.local
+    )
+    assert with_global.item() > local.item()

@@ -10,7 +10,11 @@ __version__ = "0.1.0"
 #   2: reference pruning (the LCA's head pruned), dev/test-only words zero beyond the source's
 #      dimension, CPU kernels capped at train.cpu_isa, dropout masks from torch.rand, the
 #      BiLSTM run per direction over padded input, sparse word-embedding gradients.
-SETUP_VERSION = 2
+#   3: a teacher without the type term (teacher.type_constraints false) writes no global soft
+#      labels and the student drops the global hint term (v2 trained the MAA branch towards the
+#      uniform distribution of the teacher's all-zero global logits). Nothing else changed: a
+#      v2 run with the type term is a v3 run (kdre.experiments.setups.CHANGED).
+SETUP_VERSION = 3
 
 
 def load_model(path, spacy_model=None, device="cpu"):

@@ -22,17 +22,20 @@ from kdre.errors import InputError
 @dataclass
 class SoftLabels:
     """The teacher's logits for each example (paper §Student): ``final`` = F(h_base) + γ ⊙ G(p),
-    ``local`` = F(h_base), ``global_`` = γ ⊙ G(p). Arrays of a split, or tensors of a batch."""
+    ``local`` = F(h_base), ``global_`` = γ ⊙ G(p) (None: the teacher has no type term).
+    Arrays of a split, or tensors of a batch."""
 
     final: Any
     local: Any
     global_: Any
 
     def take(self, index: np.ndarray) -> SoftLabels:
-        return SoftLabels(*(torch.from_numpy(a[index]) for a in self.arrays()))
+        return SoftLabels(
+            *(None if a is None else torch.from_numpy(a[index]) for a in self.arrays())
+        )
 
     def to(self, device: torch.device) -> SoftLabels:
-        return SoftLabels(*(t.to(device) for t in self.arrays()))
+        return SoftLabels(*(None if t is None else t.to(device) for t in self.arrays()))
 
     def arrays(self) -> tuple:
         return self.final, self.local, self.global_

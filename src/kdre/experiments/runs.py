@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kdre import SETUP_VERSION
-from kdre.experiments.setups import SETUP_DEFAULTS
+from kdre.experiments.setups import CHANGED, SETUP_DEFAULTS
 
 # Params that may differ between runs of one report; any other difference is a different setup.
 SWEPT = (
@@ -184,6 +184,17 @@ def setup_version(run: Run) -> int:
     return min(versions) if versions else 1
 
 
+def comparable_version(run: Run) -> int:
+    """The newest setup version that computes what ``run`` computed: its own, carried forward
+    over each later version whose change did not touch it (kdre.experiments.setups.CHANGED),
+    e.g. a v2 run with the type term is a v3 run."""
+    version = setup_version(run)
+    config = run.resolved()
+    while version < SETUP_VERSION and not CHANGED[version + 1](config):
+        version += 1
+    return version
+
+
 def same_setup(
     run: Run,
     reference: dict,
@@ -197,7 +208,7 @@ def same_setup(
     The run's side is what it recorded (:meth:`Run.resolved`). The reference is a params file
     of today, so a key it lacks means what `load_params` makes of it: its value in
     ``defaults`` (the typed config's defaults). Keys known to one side only are skipped."""
-    if not any_version and setup_version(run) != SETUP_VERSION:
+    if not any_version and comparable_version(run) != SETUP_VERSION:
         return False
     a, b = run.resolved(), {**flatten(defaults or {}), **flatten(reference)}
     keys = (set(a) & set(b)) - set(SWEPT) - set(EXECUTION) - set(free)

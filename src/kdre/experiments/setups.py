@@ -10,6 +10,8 @@ row: a changed default must come with a new setup version (kdre.SETUP_VERSION) a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 # Setup version 2 (the Core issue, 2026-12-01, onwards): today's defaults. Keys added later
 # within v2 took the old behaviour as their default (teacher.encoder cgcn, semeval_directions
 # true, leave_one_out false, folds 1, no transfer set, …), so their defaults are what older
@@ -119,4 +121,15 @@ V1: dict[str, object] = {
     "train.cpu_isa": "native",
 }
 
-SETUP_DEFAULTS: dict[int, dict[str, object]] = {1: V1, 2: V2}
+# Setup version 3 (the Transfer issue, 2026-12-05): the same defaults as v2.
+V3: dict[str, object] = dict(V2)
+
+SETUP_DEFAULTS: dict[int, dict[str, object]] = {1: V1, 2: V2, 3: V3}
+
+# Which runs a version's change touched, from a run's resolved configuration: a run of the
+# version before that the change did not touch computes what the new version computes, so it
+# counts as one (kdre.experiments.runs.comparable_version).
+CHANGED: dict[int, Callable[[dict], bool]] = {
+    2: lambda config: True,  # many kernels and the pruning: every run
+    3: lambda config: config.get("teacher.type_constraints") is False,
+}

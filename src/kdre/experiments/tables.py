@@ -25,9 +25,9 @@ from kdre.experiments.runs import (
     VECTORS,
     Run,
     ablations,
+    comparable_version,
     flatten,
     same_setup,
-    setup_version,
     vectors_label,
 )
 
@@ -123,7 +123,8 @@ def collect(
     for run in runs:
         if same_setup(run, reference, defaults, free=VECTORS, any_version=any_version):
             kept.extend(
-                {**row, "setup_version": setup_version(run)} for row in model_rows(run, defaults)
+                {**row, "setup_version": comparable_version(run)}
+                for row in model_rows(run, defaults)
             )
         else:
             skipped.append(run.name)

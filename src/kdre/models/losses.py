@@ -45,13 +45,14 @@ def hint_loss(
     student_local: torch.Tensor,
     teacher_local: torch.Tensor,
     student_aux: torch.Tensor | None,
-    teacher_global: torch.Tensor,
+    teacher_global: torch.Tensor | None,
     temperature: float = 1.0,
 ) -> torch.Tensor:
     """L_HT = KL(T_local ‖ S_local) + KL(T_global ‖ S_aux): each student branch imitates the
     matching teacher branch (softmax of each branch's logits), at the same temperature τ (and
-    τ² factor) as L_KD. Without an auxiliary branch (−MAA) only the local term remains."""
+    τ² factor) as L_KD. Without an auxiliary branch (−MAA) or without the teacher's global
+    branch (−TC: no type term, so no target) only the local term remains."""
     loss = kd_loss(student_local, teacher_local, temperature)
-    if student_aux is not None:
+    if student_aux is not None and teacher_global is not None:
         loss = loss + kd_loss(student_aux, teacher_global, temperature)
     return loss

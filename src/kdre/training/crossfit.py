@@ -36,7 +36,7 @@ from kdre.data.splits import stratified_folds
 from kdre.errors import InputError
 from kdre.models.files import load_model
 from kdre.training.labelling import label_rows, own_counts
-from kdre.training.soft_labels import COLUMNS, confidence, write_soft_label_rows
+from kdre.training.soft_labels import confidence, write_soft_label_rows
 
 # How one fold's models are trained (kdre.training.teachers passes the stage's own):
 # (params, parsed dir, model path) → metrics, and
@@ -98,10 +98,8 @@ def run_crossfit(
     if transfer is not None:
         transfer_folds = np.array([fold_of[source_of(str(r))] for r in transfer["id"]])
     labels = None
-    rows_logits: dict[str, list] = {key: [None] * len(train) for key in COLUMNS}
-    transfer_logits: dict[str, list] = {
-        key: [None] * (0 if transfer is None else len(transfer)) for key in COLUMNS
-    }
+    rows_logits: dict[str, list] = {}
+    transfer_logits: dict[str, list] = {}
     fold_dev: list[float] = []
     for k in range(k_folds):
         if progress:
@@ -117,12 +115,12 @@ def run_crossfit(
         held = train[folds == k].reset_index(drop=True)
         leave = own_counts(held, train, na) if loo else None
         out = label_rows(params, model, held, graph, str(folder / "test.parquet"), leave)
-        _place(rows_logits, np.flatnonzero(folds == k), out)
+        _place(rows_logits, len(train), np.flatnonzero(folds == k), out)
         if transfer is not None and transfer_folds is not None and (transfer_folds == k).any():
             copies = transfer[transfer_folds == k].reset_index(drop=True)
             leave = own_counts(copies, train, na) if loo else None
             out = label_rows(params, model, copies, graph, "the transfer set", leave)
-            _place(transfer_logits, np.flatnonzero(transfer_folds == k), out)
+            _place(transfer_logits, len(transfer), np.flatnonzero(transfer_folds == k), out)
         if labels is None:
             labels = load_model(model)[1].labels
     assert labels is not None
@@ -148,7 +146,9 @@ def run_crossfit(
     return metrics, {key: np.stack(values) for key, values in transfer_logits.items()}
 
 
-def _place(into: dict[str, list], rows: np.ndarray, logits: dict[str, np.ndarray]) -> None:
-    for key in COLUMNS:
-        for row, value in zip(rows, logits[key], strict=True):
-            into[key][row] = value
+def _place(into: dict[str, list], n: int, rows: np.ndarray, logits: dict[str, np.ndarray]) -> None:
+    """Put one fold's logits (each column the teacher wrote) at their rows of ``n``."""
+    for key, values in logits.items():
+        column = into.setdefault(key, [None] * n)
+        for row, value in zip(rows, values, strict=True):
+            column[row] = value

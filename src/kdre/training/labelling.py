@@ -17,7 +17,7 @@ from kdre.features.pieces import attach_model_pieces
 from kdre.knowledge.graph import PatternTable, pattern_of
 from kdre.models.files import load_model
 from kdre.models.inference import predict_logits
-from kdre.training.soft_labels import COLUMNS
+from kdre.training.soft_labels import teacher_columns
 
 
 def label_rows(
@@ -41,7 +41,7 @@ def label_rows(
         own = np.array([vocab.label_index[r] for r in leave_out], dtype=np.int64)
     data.patterns = table.lookup(data.subj_types, data.obj_types, own)
     logits = predict_logits(model, data, params.train.batch_size * 2, torch.device("cpu"))
-    return {key: logits[key] for key in COLUMNS}
+    return teacher_columns(logits, params.teacher.type_constraints)
 
 
 def own_counts(rows: pd.DataFrame, train: pd.DataFrame, na_label: str) -> list[str]:

@@ -3,6 +3,8 @@
 One parquet row per training example, keyed by id: the gold relation and the teacher's logits
 ``final`` = F(h_base) + γ ⊙ G(p), ``local`` = F(h_base) and ``global`` = γ ⊙ G(p) (paper §Student),
 with the label order in the file's metadata so that a student of another label set is refused.
+A teacher without the type term (−TC) has no global logits and writes no ``global`` column:
+its student then has no global hint term (an all-zero column would be a uniform target).
 """
 
 from __future__ import annotations
@@ -20,8 +22,15 @@ from kdre.errors import InputError
 from kdre.models.heads import FINAL, GLOBAL, LOCAL
 
 COLUMNS = (FINAL, LOCAL, GLOBAL)  # the soft-label columns, in SoftLabels' field order
+REQUIRED = (FINAL, LOCAL)  # GLOBAL only where the teacher has the type term
 
 SURE = 0.9  # "right and sure": the gold label's probability at least this
+
+
+def teacher_columns(logits: dict[str, np.ndarray], type_term: bool) -> dict[str, np.ndarray]:
+    """The columns a teacher writes: all three, or without ``global`` when it has no type
+    term (``teacher.type_constraints`` false)."""
+    return {k: v for k, v in logits.items() if k in COLUMNS and (type_term or k != GLOBAL)}
 
 
 def write_soft_labels(
@@ -70,10 +79,12 @@ def attach_soft_labels(path: Path | str, train: Encoded, vocab: Vocab) -> None:
     train.soft_labels = SoftLabels(*read_soft_labels(path, train.ids, vocab.labels))
 
 
-def read_soft_labels(path: Path | str, ids: list[str], labels: list[str]) -> list[np.ndarray]:
+def read_soft_labels(
+    path: Path | str, ids: list[str], labels: list[str]
+) -> list[np.ndarray | None]:
     """The final, local and global logits of ``ids`` (in that order) from a soft-label file,
     checked: the file's label order must be ``labels``, every id must be there, every value
-    finite."""
+    finite. Global is None when the file has none (a teacher without the type term)."""
     path = Path(path)
     if not path.exists():
         raise InputError("soft labels not found (run the teacher stage first)", path)
@@ -86,9 +97,10 @@ def read_soft_labels(path: Path | str, ids: list[str], labels: list[str]) -> lis
             f"has {len(labels)}); retrain the teacher on this dataset",
             path,
         )
-    missing = [c for c in COLUMNS if c not in table.column_names]
+    missing = [c for c in REQUIRED if c not in table.column_names]
     if missing:
         raise InputError(f"soft labels lack columns {missing}", path)
+    present = [c for c in COLUMNS if c in table.column_names]
     row_of = {rid: i for i, rid in enumerate(table.column("id").to_pylist())}
     absent = [rid for rid in ids if rid not in row_of]
     if absent:
@@ -96,14 +108,14 @@ def read_soft_labels(path: Path | str, ids: list[str], labels: list[str]) -> lis
             f"no soft label for {len(absent)} training examples (first: id {absent[0]})", path
         )
     order = np.array([row_of[rid] for rid in ids], dtype=np.int64)
-    arrays = [
-        np.asarray(table.column(c).to_pylist(), dtype=np.float32).reshape(-1, len(labels))[order]
-        for c in COLUMNS
-    ]
-    for column, values in zip(COLUMNS, arrays, strict=True):
+    arrays = {
+        c: np.asarray(table.column(c).to_pylist(), dtype=np.float32).reshape(-1, len(labels))[order]
+        for c in present
+    }
+    for column, values in arrays.items():
         if not np.isfinite(values).all():
             raise InputError(f"soft labels: column {column!r} holds non-finite values", path)
-    return arrays
+    return [arrays.get(c) for c in COLUMNS]
 
 
 def confidence(logits: np.ndarray, gold: np.ndarray, name: str) -> dict[str, float]:

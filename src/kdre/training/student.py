@@ -68,12 +68,16 @@ class StudentRecipe(ModelRecipe):
         ids = list(transfer["id"].astype(str))
         theirs = read_soft_labels(self.transfer_labels_path, ids, prep.vocab.labels)
         assert train.soft_labels is not None
-        combined.soft_labels = SoftLabels(
-            *(
-                np.concatenate([mine, other])
-                for mine, other in zip(train.soft_labels.arrays(), theirs, strict=True)
-            )
-        )
+        columns = []
+        for mine, other in zip(train.soft_labels.arrays(), theirs, strict=True):
+            if (mine is None) != (other is None):
+                raise InputError(
+                    "the soft labels of train and of the transfer set come from different "
+                    "teachers (one has global logits, the other not); rerun the teacher stage",
+                    self.transfer_labels_path,
+                )
+            columns.append(None if mine is None else np.concatenate([mine, other]))
+        combined.soft_labels = SoftLabels(*columns)
         combined.gold = np.arange(len(combined)) < len(train)
         prep.splits["train"] = combined
         self.n_transfer = len(transfer)

@@ -24,7 +24,7 @@ from kdre.models.inference import predict_logits
 from kdre.models.teacher import Teacher
 from kdre.training.loop import Optimization, reference_sgd
 from kdre.training.recipe import ModelRecipe, Prepared
-from kdre.training.soft_labels import confidence, write_soft_labels
+from kdre.training.soft_labels import confidence, teacher_columns, write_soft_labels
 
 
 class TeacherRecipe(ModelRecipe):
@@ -139,7 +139,8 @@ class TeacherRecipe(ModelRecipe):
         if train.base_logits is not None and train.base_logits.ndim == 3:
             train.base_logits = None  # soft labels from the base in eval mode
         logits = predict_logits(model, train, params.train.batch_size * 2, device)
-        write_soft_labels(self.soft_labels_path, train, prep.vocab, logits)
+        columns = teacher_columns(logits, params.teacher.type_constraints)
+        write_soft_labels(self.soft_labels_path, train, prep.vocab, columns)
         metrics.update(confidence(logits[FINAL], train.labels, "train"))
         return {
             "types": self.typer,

@@ -24,7 +24,7 @@ from kdre.models.files import load_model
 from kdre.training.crossfit import run_crossfit
 from kdre.training.labelling import label_rows, own_counts
 from kdre.training.recipe import run_baseline, run_recipe
-from kdre.training.soft_labels import COLUMNS, write_soft_label_rows
+from kdre.training.soft_labels import COLUMNS, teacher_columns, write_soft_label_rows
 from kdre.training.teacher import TeacherRecipe
 from kdre.training.transformer_teacher import TransformerTeacherRecipe
 
@@ -106,7 +106,10 @@ def run_teacher(
     if transfer is not None and transfer_labels_path is not None:
         labels = load_model(model_path)[1].labels
         ids = list(transfer["id"].astype(str))
-        empty = {key: np.zeros((0, len(labels)), np.float32) for key in COLUMNS}
+        empty = teacher_columns(
+            {key: np.zeros((0, len(labels)), np.float32) for key in COLUMNS},
+            params.teacher.type_constraints,
+        )
         write_soft_label_rows(
             transfer_labels_path,
             ids,
