@@ -108,6 +108,15 @@ TRANSFER_CELLS: dict[str, dict[str, str]] = {
 }
 
 
+# −TSD where the paper's mechanism applies: on a frozen base TSD only limits how far γ sharpens
+# the base's output, so the default no-tsd cell measures another mechanism than the paper's;
+# over a fine-tuned base the encoder trains under TSD too (the report tags these rows).
+TSD_CELLS: dict[str, dict[str, str]] = {
+    "finetune": {"gamma": "relation", "teacher.base": "finetune"},
+    "finetune-no-tsd": {"gamma": "relation", "teacher.base": "finetune", "teacher.tsd": "false"},
+}
+
+
 ALL_CELLS = {
     **CELLS,
     **TYPES_CELLS,
@@ -116,6 +125,7 @@ ALL_CELLS = {
     **LINEAGE_CELLS,
     **TRANSFORMER_CELLS,
     **TRANSFER_CELLS,
+    **TSD_CELLS,
 }
 
 

@@ -63,6 +63,9 @@ def model_rows(run: Run, defaults: dict | None = None) -> list[dict]:
     own_types = flatten(defaults or asdict(Params())).get("types.source")
     run_types = flat.get("types.source", own_types)
     tagged = f" [{run_types} types]" if run_types != own_types and "TC" not in off else ""
+    if flat.get("teacher.base", "auto") in ("finetune", "scratch"):
+        # a teacher whose C-GCN trains: its −TSD is the paper's mechanism, not the frozen one's
+        tagged += f" [{flat['teacher.base']} base]"
     if flat.get("teacher.encoder", "cgcn") == "transformer":
         # the plain fine-tuned transformer sees no types in its input either
         untyped = flat.get("teacher.transformer.typed_markers") is False
