@@ -40,6 +40,19 @@ def _parse_seeds(text: str) -> list[int]:
     return seeds
 
 
+RAW = Path("data/raw")
+
+
+def untracked_inputs(raw: Path | None = None) -> list[str]:
+    """The corpus folders under data/raw that git ignores: a queued experiment runs in a copy of
+    the git-tracked tree, so each one is handed over with `dvc exp run --copy-paths` (without
+    them the parse stage fails in every queued run: "No such file … data/raw")."""
+    raw = RAW if raw is None else raw
+    if not raw.is_dir() or not any(raw.iterdir()):
+        raise InputError(f"{raw}: no corpus there; run `make data` first")
+    return sorted(str(p) for p in raw.iterdir())
+
+
 def matrix(
     seeds: Annotated[str, typer.Option(help="Comma-separated seeds of every cell.")] = "1,2,3",
     cells: Annotated[
@@ -97,6 +110,7 @@ def matrix(
     seed_list = _parse_seeds(seeds)
     todo = missing(runs, reference, seed_list, {c: ALL_CELLS[c] for c in chosen})
     queued = {} if dry_run else in_queue()
+    copy_paths = [] if dry_run else untracked_inputs()
     for cell, overrides, seed in todo:
         name = f"{cell}-s{seed}"
         sets = [f"seed={seed}", f"train.threads={threads}"]
@@ -107,6 +121,7 @@ def matrix(
         typer.echo(f"queue {name}: {' '.join(sets)}", err=True)
         if not dry_run:
             args = [a for s in sets for a in ("-S", s)]
+            args += [a for path in copy_paths for a in ("--copy-paths", path)]
             if cell in CGCN_CELLS:
                 args.append(target_stage(cell))
             run_dvc("exp", "run", "--queue", "-n", name, *args)

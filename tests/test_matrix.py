@@ -143,3 +143,41 @@ def test_the_lineage_cell_is_finished_only_by_runs_of_the_lineage_protocol():
     own = cell_reference(base, LINEAGE_CELLS["lineage"])
     assert own["dataset"] == {"dev_size": 500, "semeval_directions": False}
     assert own["gamma"] == "scalar" and base["dataset"] == {"dev_size": 500}
+
+
+def test_queued_runs_get_the_git_ignored_corpus(tmp_path, monkeypatch):
+    """Queued experiments run in a copy of the git-tracked tree: the corpus under data/raw
+    (git-ignored since it left the repository) must be handed over, or every parse fails."""
+    import stages.matrix as m
+    from kdre.experiments.cells import ALL_CELLS
+
+    raw = tmp_path / "raw"
+    (raw / "corpus_a").mkdir(parents=True)
+    (raw / "corpus_b").mkdir()
+    monkeypatch.setattr(m, "RAW", raw)
+    calls = []
+    monkeypatch.setattr(m, "check_dvc_version", lambda: None)
+    monkeypatch.setattr(m, "find_runs", lambda *a, **k: [])
+    monkeypatch.setattr(m, "in_queue", dict)
+    monkeypatch.setattr(m, "run_dvc", lambda *args: calls.append(args) or "")
+    params_file = tmp_path / "params.yaml"
+    import yaml
+
+    params_file.write_text(yaml.safe_dump(BASE))
+    assert "transfer" in ALL_CELLS
+    m.matrix(seeds="1", cells="transfer", params=params_file, wait=False, jobs=0)
+    (call,) = calls
+    assert call[:3] == ("exp", "run", "--queue")
+    paths = [call[i + 1] for i, a in enumerate(call) if a == "--copy-paths"]
+    assert paths == [str(raw / "corpus_a"), str(raw / "corpus_b")]
+
+
+def test_the_matrix_without_a_corpus_says_make_data(tmp_path, monkeypatch):
+    import pytest
+
+    import stages.matrix as m
+    from kdre.errors import InputError
+
+    monkeypatch.setattr(m, "RAW", tmp_path / "raw")
+    with pytest.raises(InputError, match="make data"):
+        m.untracked_inputs()
