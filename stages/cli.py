@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "student": ("stages.student", "student"),
     "evaluate": ("stages.evaluate", "evaluate"),
     "predict": ("stages.predict", "predict"),
+    "extract": ("stages.extract", "extract"),
     "report": ("stages.report", "report"),
     "matrix": ("stages.matrix", "matrix"),
     "wordnet-table": ("stages.wordnet_table", "wordnet_table"),

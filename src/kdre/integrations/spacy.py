@@ -26,15 +26,21 @@ from typing import TYPE_CHECKING
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+# Only spaCy and kdre.serving.candidates (standard library only) at module level: spaCy imports
+# every registered factory's module whenever it loads a pipeline, so an import error here would
+# break spaCy for everyone; kdre's model code loads when the component is built.
+from kdre.serving.candidates import (
+    DocColumns,
+    candidate_pairs,
+    candidate_spans,
+    candidates_problem,
+    pair_example,
+)
+
 if TYPE_CHECKING:
     from kdre.serving.extractor import RelationExtractor, _Parsed
 
-# Only spaCy at module level: spaCy imports every registered factory's module whenever it
-# loads a pipeline, so an import error here would break spaCy for everyone; kdre's own modules
-# load when the component is built.
-
 MODEL_FILE = "model.pt"
-CANDIDATES = "'ents', 'noun_chunks' or 'spans:KEY'"
 
 
 class KdreRelations:
@@ -55,10 +61,8 @@ class KdreRelations:
         both_orders: bool = True,
         model_batch_size: int = 32,
     ) -> None:
-        if candidates not in ("ents", "noun_chunks") and not (
-            candidates.startswith("spans:") and len(candidates) > 6
-        ):
-            raise ValueError(f"kdre_relations: candidates must be {CANDIDATES}, got {candidates!r}")
+        if problem := candidates_problem(candidates):
+            raise ValueError(f"kdre_relations: {problem}")
         integers = {
             "max_distance": max_distance,
             "top_k": top_k,
@@ -117,58 +121,17 @@ class KdreRelations:
         except InputError as err:
             raise ValueError(f"kdre_relations: {err}") from None
 
-    # -- candidates and examples ---------------------------------------------------------------
+    # -- candidates and examples (kdre.serving.candidates: the same code as `kdre extract`) --
     def spans(self, doc: Doc) -> list[Span]:
-        if self.candidates == "ents":
-            found = list(doc.ents)
-        elif self.candidates == "noun_chunks":
-            found = list(doc.noun_chunks)
-        else:
-            key = self.candidates.split(":", 1)[1]
-            found = list(doc.spans[key]) if key in doc.spans else []
-        return sorted(found, key=lambda s: (s.start, s.end))
+        return candidate_spans(doc, self.candidates)
 
     def pairs(self, doc: Doc) -> list[tuple[Span, Span]]:
-        """Ordered (subject, object) pairs of non-overlapping candidates, at most
-        ``max_distance`` tokens apart (the tokens between them); with ``both_orders`` false only
-        those whose subject comes first in the text (SemEval's e1 always does)."""
-        spans = self.spans(doc)
-        out = []
-        for s in spans:
-            for o in spans:
-                if s is o or (s.start < o.end and o.start < s.end):
-                    continue
-                if not self.both_orders and s.start > o.start:
-                    continue
-                gap = max(o.start - s.end, s.start - o.end, 0)
-                if gap <= self.max_distance:
-                    out.append((s, o))
-        return out
+        return candidate_pairs(doc, self.candidates, self.max_distance, self.both_orders)
 
     def example(
-        self, doc: Doc, subj: Span, obj: Span, rid: str, cols: _Columns | None = None
+        self, doc: Doc, subj: Span, obj: Span, rid: str, cols: DocColumns | None = None
     ) -> _Parsed:
-        """The sentences that hold both spans, as the model's input: the Doc's tokens, tags,
-        entity types and parse (one tree: extra roots hang under the first)."""
-        from kdre.data.parsing import span_type
-        from kdre.data.tree import adopt_extra_roots
-        from kdre.serving.extractor import _Parsed
-
-        c = cols or _Columns(doc)
-        start = min(c.sent_start[subj.start], c.sent_start[obj.start])
-        end = max(c.sent_end[subj.end - 1], c.sent_end[obj.end - 1])
-        head = []
-        for i in range(start, end):
-            h = c.head[i]
-            head.append(h - start + 1 if start <= h < end and h != i else 0)
-        head, _ = adopt_extra_roots(head)
-        deprel = [c.dep[i] if head[i - start] else "ROOT" for i in range(start, end)]
-        ner = c.ner[start:end]
-        s = (subj.start - start, subj.end - 1 - start)
-        o = (obj.start - start, obj.end - 1 - start)
-        annotations = {"pos": c.tag[start:end], "ner": ner, "head": head, "deprel": deprel}
-        types = (span_type(ner, *s), span_type(ner, *o))
-        return _Parsed(rid, c.text[start:end], c.space[start:end], s, o, annotations, types)
+        return pair_example(doc, subj, obj, rid, cols)
 
     # -- spaCy's component protocol ---------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
@@ -200,7 +163,7 @@ class KdreRelations:
         todo, examples = [], []
         for d in docs:
             pairs = self.pairs(d)
-            cols = _Columns(d) if pairs else None  # one pass over the Doc, for all its pairs
+            cols = DocColumns(d) if pairs else None  # one pass over the Doc, for all its pairs
             for s, o in pairs:
                 examples.append(self.example(d, s, o, str(len(todo)), cols))
                 todo.append((d, s, o))
@@ -253,29 +216,6 @@ class KdreRelations:
     def from_disk(self, path: str | Path, exclude: Iterable[str] = ()) -> KdreRelations:
         self._load(Path(path) / MODEL_FILE)
         return self
-
-
-class _Columns:
-    """A Doc's tokens as plain lists, read once (each Token access builds a Python object), and
-    each token's sentence bounds (the whole Doc when it has no sentence boundaries)."""
-
-    def __init__(self, doc: Doc) -> None:
-        from kdre.data.parsing import NO_ENTITY
-
-        self.text, self.space, self.tag, self.ner, self.head, self.dep = [], [], [], [], [], []
-        for token in doc:
-            self.text.append(token.text)
-            self.space.append(bool(token.whitespace_))
-            self.tag.append(token.tag_)
-            self.ner.append(token.ent_type_ or NO_ENTITY)
-            self.head.append(token.head.i)
-            self.dep.append(token.dep_)
-        n = len(doc)
-        self.sent_start, self.sent_end = [0] * n, [n] * n
-        if doc.has_annotation("SENT_START"):
-            for sent in doc.sents:
-                for i in range(sent.start, sent.end):
-                    self.sent_start[i], self.sent_end[i] = sent.start, sent.end
 
 
 def _building_from_config() -> bool:
