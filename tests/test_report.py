@@ -556,6 +556,35 @@ def test_the_mechanisms_table_compares_each_cell_seed_by_seed_with_student_r():
     assert mechanisms.markdown(frame[frame["cell"] == "relation"]) == []
 
 
+def test_mechanisms_get_a_seed_aware_test_on_their_archived_predictions():
+    from kdre.data.datasets.semeval import SPEC
+    from kdre.experiments import mechanisms
+
+    gold = {str(i): ("Cause-Effect(e1,e2)" if i % 2 else "Other") for i in range(300)}
+
+    def preds(wrong_every: int, offset: int = 0) -> dict[str, str]:
+        out = {i: (g if (int(i) + offset) % wrong_every else "Other") for i, g in gold.items()}
+        return {"student": "".join(f"{i}\t{p}\n" for i, p in out.items())}
+
+    ref = params(gamma="relation")
+    transfer = {**ref, "transfer": {"copies": 4}}
+    runs = [
+        Run("r1", params(seed=1, gamma="relation"), metrics(70, 90, 72), preds(3)),
+        Run("r2", params(seed=2, gamma="relation"), metrics(70, 90, 74), preds(3, 1)),
+        Run("t1", {**transfer, "seed": 1}, metrics(70, 90, 75), preds(20)),
+        Run("t2", {**transfer, "seed": 2}, metrics(70, 90, 75), preds(20, 1)),
+        Run("l1", {**ref, "teacher": {"leave_one_out": True}, "seed": 1}, metrics(1, 1, 1)),
+    ]
+    frame = mechanisms.cell_runs(runs, ref, asdict(Params()))
+    tests = mechanisms.seed_tests(frame, SPEC, gold, samples=200)
+    assert list(zip(tests["a"], tests["b"], strict=True)) == [("transfer", "relation")]
+    (row,) = tests.itertuples()
+    assert row.seeds == 2 and row.delta_f1 > 0 and row.p_value == 0.0
+    lines = mechanisms.tests_markdown(tests)
+    assert any(line.startswith("| + transfer set (4 copies) | Student-R") for line in lines)
+    assert mechanisms.seed_tests(frame, SPEC, None).empty  # no gold: no test
+
+
 def test_a_v2_run_counts_as_v3_unless_the_v3_change_touched_it():
     """v3 changed only the −TC student (no global hint without a type term): a v2 run with the
     type term computes what v3 computes; a v2 −TC run does not, and is kept apart."""

@@ -52,3 +52,24 @@ def test_bootstrap_extremes():
     noisy = random_preds(gold, semeval.LABELS, 0.3, 1)
     result = paired_bootstrap(semeval.SPEC, gold, noisy, gold, samples=200)
     assert result["p_value"] == 1.0 and result["ci95_high"] <= 0
+
+
+def test_seed_bootstrap_counts_the_spread_between_seeds():
+    """A gain that every seed shows is significant; one that a single lucky seed makes is not,
+    though a per-seed bootstrap of that seed would call it certain."""
+    from kdre.evaluation.significance import seed_bootstrap
+
+    rng = random.Random(5)
+    gold = [rng.choice(semeval.LABELS) for _ in range(400)]
+    base = {s: random_preds(gold, semeval.LABELS, 0.5, s) for s in range(1, 6)}
+    better = {s: random_preds(gold, semeval.LABELS, 0.3, 10 + s) for s in range(1, 6)}
+    steady = seed_bootstrap(semeval.SPEC, gold, better, base, samples=300)
+    assert steady["seeds"] == 5 and steady["delta_f1"] > 10 and steady["p_value"] == 0.0
+    lucky = dict(base)
+    lucky[1] = better[1]
+    others = {s: random_preds(gold, semeval.LABELS, 0.5, 20 + s) for s in range(1, 6)}
+    mixed = seed_bootstrap(semeval.SPEC, gold, lucky, others, samples=300)
+    alone = paired_bootstrap(semeval.SPEC, gold, lucky[1], others[1], samples=300)
+    assert alone["p_value"] == 0.0 and mixed["p_value"] > 0.05
+    with pytest.raises(ValueError, match="at least two seeds"):
+        seed_bootstrap(semeval.SPEC, gold, {1: gold}, {1: gold, 2: gold})

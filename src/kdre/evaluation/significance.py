@@ -7,7 +7,7 @@ resamples take seconds.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -95,4 +95,46 @@ def paired_bootstrap(
         "ci95_low": float(np.percentile(deltas, 2.5)),
         "ci95_high": float(np.percentile(deltas, 97.5)),
         "samples": samples,
+    }
+
+
+def seed_bootstrap(
+    spec: DatasetSpec,
+    gold: Sequence[str],
+    runs_a: Mapping[int, Sequence[str]],
+    runs_b: Mapping[int, Sequence[str]],
+    samples: int = 1000,
+    seed: int = 1,
+) -> dict[str, float]:
+    """A seed-aware paired bootstrap of "A is better than B" over the seeds both ran.
+
+    Each resample draws the seeds with replacement (seed s of A stays paired with seed s of B)
+    and the test examples with replacement (one draw for every seed), and compares the mean F1
+    over the drawn seeds: the p-value then covers the variance between training runs as well
+    as the test sample's, where a per-seed bootstrap covers the test sample's alone and a few
+    seeds' spread alone ignores it. One-sided p = share of resamples where mean F1(A) <= mean
+    F1(B)."""
+    seeds = sorted(set(runs_a) & set(runs_b))
+    if len(seeds) < 2:
+        raise ValueError("a seed-aware bootstrap needs at least two seeds both systems ran")
+    scorer = FastScorer(spec, gold)
+    a = {s: scorer.arrays(runs_a[s]) for s in seeds}
+    b = {s: scorer.arrays(runs_b[s]) for s in seeds}
+    n = len(gold)
+    full = np.arange(n)
+    per_seed = {s: scorer.score(*a[s], full) - scorer.score(*b[s], full) for s in seeds}
+    delta = float(np.mean(list(per_seed.values())))
+    rng = np.random.default_rng(seed)
+    deltas = np.empty(samples)
+    for i in range(samples):
+        drawn = rng.choice(seeds, size=len(seeds), replace=True)
+        idx = rng.integers(0, n, size=n)
+        deltas[i] = np.mean([scorer.score(*a[s], idx) - scorer.score(*b[s], idx) for s in drawn])
+    return {
+        "delta_f1": delta,
+        "p_value": float(np.mean(deltas <= 0)),
+        "ci95_low": float(np.percentile(deltas, 2.5)),
+        "ci95_high": float(np.percentile(deltas, 97.5)),
+        "samples": samples,
+        "seeds": len(seeds),
     }

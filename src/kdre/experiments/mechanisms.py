@@ -11,10 +11,21 @@ from __future__ import annotations
 
 import pandas as pd
 
+from kdre.data.datasets.base import DatasetSpec
 from kdre.experiments.cells import CELLS, TRANSFER_CELLS, cell_reference, covers
 from kdre.experiments.runs import VECTORS, Run, same_setup
 
 ROWS: dict[str, dict[str, str]] = {"relation": CELLS["relation"], **TRANSFER_CELLS}
+
+# (A, B): "does A beat B?", each over the seeds both ran, by the seed-aware bootstrap
+COMPARISONS: list[tuple[str, str]] = [
+    ("loo", "relation"),
+    ("folds", "relation"),
+    ("transfer", "relation"),
+    ("transfer-self", "relation"),
+    ("transfer", "transfer-self"),  # the knowledge, on the same transfer set
+]
+SAMPLES = 1000
 
 WHAT = {
     "relation": "Student-R (reference)",
@@ -55,6 +66,7 @@ def cell_runs(runs: list[Run], reference: dict, defaults: dict) -> pd.DataFrame:
                         "out_of_fold_right_and_sure", teacher.get("train_right_and_sure")
                     ),
                     "transfer": student.get("transfer_examples", 0),
+                    "predictions": run.predictions.get("student"),
                 }
             )
     return pd.DataFrame(rows)
@@ -94,6 +106,61 @@ def markdown(frame: pd.DataFrame) -> list[str]:
             f"| {WHAT.get(cell, cell)} | {seeds} | {_spread(part['dev'])} | "
             f"{_spread(part['test'])} | {'' if delta is None else f'{delta:+.2f}'} | "
             f"{_mean(part['sure'], '.3f')} | {_mean(part['student_seconds'], '.0f')} |"
+        )
+    return lines
+
+
+def seed_tests(
+    frame: pd.DataFrame,
+    spec: DatasetSpec | None,
+    gold: dict[str, str] | None,
+    samples: int = SAMPLES,
+) -> pd.DataFrame:
+    """Per comparison of :data:`COMPARISONS` whose two cells share at least two seeds with
+    archived test predictions: the seed-aware paired bootstrap (seeds and test examples
+    resampled) of the official macro-F1."""
+    from kdre.evaluation.significance import seed_bootstrap
+    from kdre.experiments.tables import read_predictions
+
+    rows = []
+    if frame.empty or gold is None or spec is None:
+        return pd.DataFrame(rows)
+    ids = sorted(gold)
+
+    def predictions(cell: str) -> dict[int, list[str]]:
+        out = {}
+        for row in frame[frame["cell"] == cell].itertuples():
+            if isinstance(row.predictions, str):
+                pred = read_predictions(row.predictions)
+                if all(i in pred for i in ids):
+                    out[int(row.seed)] = [pred[i] for i in ids]
+        return out
+
+    for a, b in COMPARISONS:
+        pa, pb = predictions(a), predictions(b)
+        if len(set(pa) & set(pb)) < 2:
+            continue
+        test = seed_bootstrap(spec, [gold[i] for i in ids], pa, pb, samples)
+        rows.append({"a": a, "b": b, **test})
+    return pd.DataFrame(rows)
+
+
+def tests_markdown(tests: pd.DataFrame) -> list[str]:
+    if tests.empty:
+        return []
+    lines = [
+        "",
+        "Seed-aware paired bootstrap (seeds and test examples resampled together, "
+        f'{SAMPLES} resamples; one-sided p of "A beats B"; official macro-F1, test):',
+        "",
+        "| A | B | seeds | Δ test (A − B) | 95% interval | p |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in tests.itertuples():
+        lines.append(
+            f"| {WHAT.get(row.a, row.a)} | {WHAT.get(row.b, row.b)} | {row.seeds} | "
+            f"{row.delta_f1:+.2f} | [{row.ci95_low:+.2f}, {row.ci95_high:+.2f}] | "
+            f"{row.p_value:.3f} |"
         )
     return lines
 

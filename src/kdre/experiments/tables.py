@@ -605,6 +605,16 @@ class Report:
     skipped: list[str]
 
 
+def _mechanisms(
+    runs: list[Run], reference: dict, defaults: dict, spec: DatasetSpec | None, gold
+) -> list[str]:
+    frame = mechanisms.cell_runs(runs, reference, defaults)
+    table = mechanisms.markdown(frame)
+    if not table:
+        return []
+    return [*table, *mechanisms.tests_markdown(mechanisms.seed_tests(frame, spec, gold))]
+
+
 def build_report(
     reference: dict,
     found: list[Run | str],
@@ -646,6 +656,6 @@ def build_report(
         CONTROL_SAMPLES,
         lineage,
         summarise(collapsed),
-        mechanisms.markdown(mechanisms.cell_runs(runs, reference, defaults)),
+        _mechanisms(runs, reference, defaults, spec, gold),
     )
     return Report(text, rows, summary, len(runs), skipped)
