@@ -10,11 +10,15 @@ TORCH ?= torch==2.13.0
 TORCH_INDEX ?=
 PIP := $(BIN)/pip --disable-pip-version-check -q
 
-.PHONY: setup data data-optional repro test lint matrix report clean-venv
+.PHONY: setup data data-kbp37 data-optional repro test lint matrix report clean-venv
 
 # The SemEval-2010 Task 8 release is not in the repository: SEMEVAL names a folder holding
 # SemEval2010_task8_all_data/ or the official zip; by default ../shared's copy, when there.
 SEMEVAL ?= $(firstword $(wildcard ../shared/data/semeval2010_task8))
+# KBP37 (optional: dataset.name semeval-format) is copied, checked, into git-ignored
+# data/external/kbp37 (not under data/raw, the parse stage's dep: SemEval's bytes alone there)
+# when KBP37 names its folder (by default ../shared's copy, when there).
+KBP37 ?= $(firstword $(wildcard ../shared/data/kbp37))
 
 setup: $(VENV)/.installed
 
@@ -27,10 +31,19 @@ $(VENV)/.installed: pyproject.toml requirements-model.txt
 
 data:
 	python3 scripts/get_semeval.py "$(SEMEVAL)"
+	@$(MAKE) --no-print-directory data-kbp37
+
+data-kbp37:
+	@if [ -n "$(KBP37)" ] && [ -f "$(KBP37)/SHA256SUMS" ]; then \
+	  mkdir -p data/external/kbp37 && \
+	  cp "$(KBP37)/train.txt" "$(KBP37)/dev.txt" "$(KBP37)/test.txt" "$(KBP37)/SHA256SUMS" data/external/kbp37/ && \
+	  (cd data/external/kbp37 && sha256sum --quiet -c SHA256SUMS) && echo "KBP37 in data/external/kbp37"; \
+	else echo "KBP37 not found (optional; dataset.name semeval-format): get it from github.com/zhangdongxu/kbp37 and run make data-kbp37 KBP37=/path/to/kbp37"; fi
 
 # `make test` without the release: the tests that need it skip, saying why.
 data-optional:
 	python3 scripts/get_semeval.py --optional "$(SEMEVAL)"
+	@$(MAKE) --no-print-directory data-kbp37
 
 repro: setup data
 	. $(BIN)/activate && dvc repro

@@ -41,16 +41,20 @@ def _parse_seeds(text: str) -> list[int]:
 
 
 RAW = Path("data/raw")
+EXTERNAL = Path("data/external")  # optional corpora (KBP37), filled by `make data`
 
 
-def untracked_inputs(raw: Path | None = None) -> list[str]:
-    """The corpus folders under data/raw that git ignores: a queued experiment runs in a copy of
-    the git-tracked tree, so each one is handed over with `dvc exp run --copy-paths` (without
-    them the parse stage fails in every queued run: "No such file … data/raw")."""
+def untracked_inputs(raw: Path | None = None, external: Path | None = None) -> list[str]:
+    """The corpus folders under data/raw and data/external that git ignores: a queued
+    experiment runs in a copy of the git-tracked tree, so each one is handed over with `dvc exp
+    run --copy-paths` (without them the parse stage fails in every queued run: "No such file …
+    data/raw")."""
     raw = RAW if raw is None else raw
+    external = EXTERNAL if external is None else external
     if not raw.is_dir() or not any(raw.iterdir()):
         raise InputError(f"{raw}: no corpus there; run `make data` first")
-    return sorted(str(p) for p in raw.iterdir())
+    extra = sorted(external.iterdir()) if external.is_dir() else []
+    return sorted(str(p) for p in raw.iterdir()) + [str(p) for p in extra]
 
 
 def matrix(

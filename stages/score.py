@@ -130,6 +130,47 @@ def tacred_cmd(
     _report(score, as_json, f"micro-averaged F1 ({na_label} excluded) = {score.f1:0.2f}%")
 
 
+@app.command("semeval-format")
+def semeval_format_cmd(
+    pred: Annotated[Path, typer.Argument(help="Predictions: `<id><TAB><label>` lines.")],
+    key: Annotated[
+        Path,
+        typer.Argument(
+            help="Key: `<id><TAB><label>` lines, or the corpus's split file in SemEval's record "
+            "format (test.txt: its ids become `test-<id>`, as the parse stage names them)."
+        ),
+    ],
+    na_label: Annotated[
+        str, typer.Option(help="The label meaning no relation (KBP37: no_relation).")
+    ] = "no_relation",
+    as_json: JsonFlag = False,
+) -> None:
+    """A corpus in SemEval's record format with directed labels (`rel(e1,e2)`, e.g. KBP37):
+    the SemEval official definition applied to its labels — per relation of the key P/R/F1
+    with the direction required (a right relation in the wrong direction counts against
+    precision), NA excluded, macro-averaged (the usual KBP37 figure) — and beside it the
+    TACRED-style micro-F1 over all labels but NA. Missing ids = NA."""
+    answers = scoring.read_answer_file(pred, None, numeric_ids=False)
+    gold = scoring.read_format_key(key)
+    if not gold:
+        raise InputError("the key holds no answers", key)
+    if na_label not in set(gold.values()) | set(answers.values()):
+        raise InputError(f"--na-label {na_label!r} occurs in neither file", key)
+    _warn_if_empty(answers, pred)
+    macro = scoring.semeval_score(answers, gold, str(pred), na_label)
+    micro = scoring.tacred_score(answers, gold, str(pred), na_label)
+    if as_json:
+        typer.echo(json.dumps({**macro.to_dict(), "micro": micro.to_dict()}, indent=2))
+        return
+    _report(
+        macro,
+        False,
+        f"macro-averaged F1 (SemEval official definition, directions required, {na_label} "
+        f"excluded) = {macro.f1:0.2f}%",
+    )
+    typer.echo(f"micro-averaged F1 (TACRED-style, {na_label} excluded) = {micro.f1:0.2f}%")
+
+
 def _warn_if_empty(answers: dict, path: Path) -> None:
     """An empty prediction file is valid (every id unanswered) but rarely meant: say so."""
     if not answers:

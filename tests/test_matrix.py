@@ -155,6 +155,8 @@ def test_queued_runs_get_the_git_ignored_corpus(tmp_path, monkeypatch):
     (raw / "corpus_a").mkdir(parents=True)
     (raw / "corpus_b").mkdir()
     monkeypatch.setattr(m, "RAW", raw)
+    (tmp_path / "external" / "kbp37").mkdir(parents=True)
+    monkeypatch.setattr(m, "EXTERNAL", tmp_path / "external")
     calls = []
     monkeypatch.setattr(m, "check_dvc_version", lambda: None)
     monkeypatch.setattr(m, "find_runs", lambda *a, **k: [])
@@ -169,7 +171,7 @@ def test_queued_runs_get_the_git_ignored_corpus(tmp_path, monkeypatch):
     (call,) = calls
     assert call[:3] == ("exp", "run", "--queue")
     paths = [call[i + 1] for i, a in enumerate(call) if a == "--copy-paths"]
-    assert paths == [str(raw / "corpus_a"), str(raw / "corpus_b")]
+    assert paths == [str(raw / "corpus_a"), str(raw / "corpus_b"), str(tmp_path / "external/kbp37")]
 
 
 def test_the_matrix_without_a_corpus_says_make_data(tmp_path, monkeypatch):

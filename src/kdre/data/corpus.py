@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pyarrow as pa
@@ -35,6 +36,67 @@ def parse_semeval(
         "dev": [ex for i, ex in enumerate(train_all) if i in dev_idx],
         "test": test,
     }
+    return _parse_marked(splits, cfg, progress)
+
+
+def parse_semeval_format(
+    data: DatasetConfig, cfg: ParseConfig, seed: int, progress: bool = True
+) -> dict[str, pa.Table]:
+    """A corpus in SemEval's record format (``dataset.name: semeval-format``, e.g. KBP37):
+    train.txt, test.txt and dev.txt when the corpus has one (else ``dev_size`` examples of
+    train held out, stratified), read leniently (:func:`semeval.read_semeval`, ``strict``
+    false); the label set is train's (``dataset.na_label`` first); ids become ``<split>-<id>``,
+    as such corpora restart their ids in every file."""
+    root = Path(data.format_dir)
+    paths = {name: root / f"{name}.txt" for name in schema.SPLITS}
+    for name in ("train", "test"):
+        if not paths[name].is_file():
+            raise InputError(
+                f"no {name}.txt in the semeval-format folder (dataset.format_dir)", root
+            )
+    read = {
+        name: semeval.read_semeval(path, labels=None, strict=False)
+        for name, path in paths.items()
+        if path.is_file()
+    }
+    if "dev" not in read:
+        train_all = read["train"]
+        if data.dev_size >= len(train_all):
+            raise InputError(
+                f"dataset.dev_size={data.dev_size} leaves no training data", paths["train"]
+            )
+        held = set(stratified_holdout([ex.relation for ex in train_all], data.dev_size, seed))
+        read["train"] = [ex for i, ex in enumerate(train_all) if i not in held]
+        read["dev"] = [ex for i, ex in enumerate(train_all) if i in held]
+    labels = labels_from_data(
+        {ex.relation for ex in read["train"]}, data.na_label, str(paths["train"])
+    )
+    for name in ("dev", "test"):
+        for ex in read[name]:
+            if ex.relation not in labels:
+                raise InputError(
+                    f"relation {ex.relation!r} does not occur in train.txt, so the model "
+                    "cannot learn it",
+                    paths[name],
+                    ex.line,
+                )
+    splits = {
+        name: [dataclasses.replace(ex, id=f"{name}-{ex.id}") for ex in read[name]]
+        for name in schema.SPLITS
+    }
+    tables = _parse_marked(splits, cfg, progress)
+    meta = spec_metadata(DatasetSpec("semeval-format", labels, data.na_label, "semeval"))
+    return {
+        k: t.replace_schema_metadata({**(t.schema.metadata or {}), **meta})
+        for k, t in tables.items()
+    }
+
+
+def _parse_marked(
+    splits: dict[str, list[semeval.MarkedExample]], cfg: ParseConfig, progress: bool
+) -> dict[str, pa.Table]:
+    """Marked examples → parsed tables: tokenised so both nominals are whole tokens, then
+    tagged, parsed and NER-tagged as one sentence each."""
     if cfg.limit:
         splits = {name: exs[: cfg.limit] for name, exs in splits.items()}
 
@@ -153,4 +215,6 @@ def parse_dataset(
             k: t.replace_schema_metadata({**(t.schema.metadata or {}), **meta})
             for k, t in tables.items()
         }
+    if data.name == "semeval-format":
+        return parse_semeval_format(data, cfg, seed, progress)
     return parse_tacred(data, cfg, progress)

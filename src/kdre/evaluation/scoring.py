@@ -20,6 +20,7 @@ from kdre.data.datasets.semeval import read_lines
 from kdre.errors import InputError, read_bytes
 
 _LINE = re.compile(r"^([0-9]+)\t(.+)$")
+_ANY_ID_LINE = re.compile(r"^([^\t\s]+)\t(.+)$")  # a corpus with ids such as `test-0`
 
 
 @dataclass(frozen=True)
@@ -45,10 +46,14 @@ class Score:
         return asdict(self)
 
 
-def read_answer_file(path: Path | str, labels: Iterable[str]) -> dict[str, str]:
-    """Read ``<id><TAB><label>`` lines, with the Perl scorer's strictness (and clearer errors)."""
+def read_answer_file(
+    path: Path | str, labels: Iterable[str] | None, numeric_ids: bool = True
+) -> dict[str, str]:
+    """Read ``<id><TAB><label>`` lines, with the Perl scorer's strictness (and clearer errors);
+    ``labels`` None accepts any label and ``numeric_ids`` false any id without spaces (a corpus
+    that brings its own label set and ids)."""
     path = Path(path)
-    allowed = set(labels)
+    allowed = None if labels is None else set(labels)
     raw = read_bytes(path)
     if raw.lstrip()[:1] in (b"[", b"{"):
         raise InputError(
@@ -65,11 +70,11 @@ def read_answer_file(path: Path | str, labels: Iterable[str]) -> dict[str, str]:
         )
     answers: dict[str, str] = {}
     for number, line in enumerate(lines, start=1):
-        match = _LINE.match(line)
+        match = (_LINE if numeric_ids else _ANY_ID_LINE).match(line)
         if not match:
             raise InputError(f"expected '<id><TAB><label>', got {line!r}", path, number)
         rid, label = match.groups()
-        if label not in allowed:
+        if allowed is not None and label not in allowed:
             raise InputError(f"unknown label {label!r}", path, number)
         if rid in answers:
             raise InputError(f"id {rid} is already defined", path, number)
@@ -83,6 +88,19 @@ def read_semeval_key(path: Path | str) -> dict[str, str]:
     if lines and re.match(r'^[0-9]+\t"', lines[0]):
         return {ex.id: ex.relation for ex in semeval.read_semeval(path)}
     return read_answer_file(path, (*semeval.LABELS, *semeval.RELATIONS))  # 19- or 10-way
+
+
+def read_format_key(path: Path | str) -> dict[str, str]:
+    """The key of a corpus in SemEval's record format (``dataset.name: semeval-format``): an
+    answer file, or the corpus's own split file (e.g. KBP37's test.txt), whose ids get the
+    split's name as the parse stage gives them (``test-0``: such corpora restart ids in every
+    file)."""
+    path = Path(path)
+    lines = read_lines(path)
+    if lines and re.match(r'^[^\t"]+\t\s*"', lines[0]):
+        examples = semeval.read_semeval(path, labels=None, strict=False)
+        return {f"{path.stem}-{ex.id}": ex.relation for ex in examples}
+    return read_answer_file(path, None, numeric_ids=False)
 
 
 _undirected = semeval.undirected
@@ -110,14 +128,20 @@ def check_ids(pred: Mapping[str, str], key: Mapping[str, str], pred_name: str) -
 
 
 def semeval_score(
-    pred: Mapping[str, str], key: Mapping[str, str], pred_name: str = "predictions"
+    pred: Mapping[str, str],
+    key: Mapping[str, str],
+    pred_name: str = "predictions",
+    na_label: str = semeval.NA_LABEL,
 ) -> Score:
     """Official SemEval-2010 Task 8 score: (9+1)-way, direction counted, macro-F1 without Other
     — the Perl scorer's official evaluation (:func:`perl_evaluation`) as a :class:`Score`.
 
     Ids missing from ``pred`` count as unanswered (like Other); ids not in the key are an error.
+    The same definition scores any directed label set (``Relation(e1,e2)``, a corpus in
+    SemEval's format such as KBP37) with its own NA label: per relation of the key, direction
+    required, NA left out, macro-averaged.
     """
-    ev = perl_evaluation(pred, key, "official", pred_name)
+    ev = perl_evaluation(pred, key, "official", pred_name, na_label)
     return Score(
         ev.macro.precision, ev.macro.recall, ev.macro.f1, ev.per_relation, len(pred), len(key)
     )
@@ -166,7 +190,11 @@ def _is_directed(label: str) -> bool:
 
 
 def perl_evaluation(
-    pred: Mapping[str, str], key: Mapping[str, str], name: str, pred_name: str = "predictions"
+    pred: Mapping[str, str],
+    key: Mapping[str, str],
+    name: str,
+    pred_name: str = "predictions",
+    na_label: str = semeval.NA_LABEL,
 ) -> Evaluation:
     """The Perl scorer's evaluation ``name`` (one of EVALUATIONS), operation by operation.
 
@@ -185,7 +213,7 @@ def perl_evaluation(
     answered_other = 0
     for rid, label in pred.items():
         guess, gold = fold(label), fold(key[rid])
-        answered_other += gold == semeval.NA_LABEL
+        answered_other += gold == na_label
         if name == "official" and guess == gold and label != key[rid]:
             wrong_dir[gold] += 1
             continue
@@ -194,7 +222,7 @@ def perl_evaluation(
     per: dict[str, RelationScore] = {}
     sums = [0.0, 0.0, 0.0]
     micro_correct = micro_proposed = micro_answer = 0
-    relations = sorted(r for r in answers if r != semeval.NA_LABEL)
+    relations = sorted(r for r in answers if r != na_label)
     for rel in relations:
         denominator = proposed[rel] + wrong_dir[rel]
         p = 0.0 if proposed[rel] == 0 else 100.0 * correct[rel] / denominator
@@ -206,13 +234,13 @@ def perl_evaluation(
         micro_proposed += denominator
         micro_answer += answers[rel]
     if not relations:
-        raise InputError("the answer key holds no relation other than Other", "answer key")
+        raise InputError(f"the answer key holds no relation other than {na_label}", "answer key")
     mp = 100.0 * micro_correct / micro_proposed if micro_proposed else 0.0
     mr = 100.0 * micro_correct / micro_answer if micro_answer else 0.0
     mf = 2 * mp * mr / (mp + mr) if mp + mr else 0.0
     n = len(relations)
     right = sum(correct[a] for a in answers)
-    other_skipped = answers[semeval.NA_LABEL] - answered_other
+    other_skipped = answers[na_label] - answered_other
     total = len(key)
     return Evaluation(
         name,
@@ -379,7 +407,7 @@ def score_with(
     """The dataset's own metric: SemEval's official macro-F1, else TACRED's micro-F1 (custom
     corpora too, with their NA label)."""
     if spec.scorer == "semeval":
-        return semeval_score(pred, key, pred_name)
+        return semeval_score(pred, key, pred_name, spec.na_label)
     if spec.scorer == "semeval_lineage":
         return lineage_as_score(pred, key)
     return tacred_score(pred, key, pred_name, spec.na_label)

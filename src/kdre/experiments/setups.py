@@ -24,6 +24,7 @@ V2: dict[str, object] = {
     "dataset.semeval_dir": "data/raw/semeval2010_task8/SemEval2010_task8_all_data",
     "dataset.tacred_dir": "data/raw/tacred",
     "dataset.custom_dir": "data/raw/custom",
+    "dataset.format_dir": "data/external/kbp37",
     "dataset.na_label": "no_relation",
     "dataset.dev_size": 500,
     "dataset.semeval_directions": True,

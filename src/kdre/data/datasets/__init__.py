@@ -1,7 +1,8 @@
 """Dataset readers and their label inventories.
 
 SemEval and TACRED have fixed label sets; a custom TACRED-format corpus (``dataset.name:
-custom``) takes its label set from its training split. The parse stage records the label set
+custom``) and a corpus in SemEval's record format (``semeval-format``, e.g. KBP37) take their
+label set from their training split. The parse stage records the label set
 in the parsed splits' metadata, and every later stage reads it from there
 (:func:`dataset_spec`), so the labels always come from the data a stage was given.
 """
@@ -17,7 +18,7 @@ from kdre.data.datasets.base import DatasetSpec, spec_from_metadata
 from kdre.errors import InputError
 
 SPECS: dict[str, DatasetSpec] = {"semeval": semeval.SPEC, "tacred": tacred.SPEC}
-NAMES = ("semeval", "tacred", "custom")
+NAMES = ("semeval", "tacred", "custom", "semeval-format")
 
 
 def get_spec(name: str) -> DatasetSpec:
@@ -25,9 +26,9 @@ def get_spec(name: str) -> DatasetSpec:
     try:
         return SPECS[name]
     except KeyError:
-        if name == "custom":
+        if name in ("custom", "semeval-format"):
             raise InputError(
-                "a custom dataset's label set comes from its parsed data; pass the parsed folder"
+                f"a {name} dataset's label set comes from its parsed data; pass the parsed folder"
             ) from None
         raise InputError(f"unknown dataset {name!r} (known: {list(NAMES)})") from None
 

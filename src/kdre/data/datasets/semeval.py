@@ -161,21 +161,34 @@ def strip_markers(
     return text, result
 
 
-def _parse_sentence_line(line_text: str, path: Path, line: int) -> tuple[str, str]:
+def _parse_sentence_line(
+    line_text: str, path: Path, line: int, numeric_ids: bool = True
+) -> tuple[str, str]:
     if "\t" not in line_text:
         raise InputError("expected '<id><TAB>\"sentence\"'", path, line)
     record_id, quoted = line_text.split("\t", 1)
-    if not record_id.isdigit():
+    if numeric_ids and not record_id.isdigit():
         raise InputError(f"non-numeric id {record_id!r}", path, line)
+    if not record_id.strip() or record_id != record_id.strip():
+        raise InputError(f"empty or space-padded id {record_id!r}", path, line)
+    quoted = quoted.strip() if not numeric_ids else quoted
     if len(quoted) < 2 or not (quoted.startswith('"') and quoted.endswith('"')):
         raise InputError("sentence is not enclosed in double quotes", path, line)
     return record_id, quoted[1:-1]
 
 
-def read_semeval(path: Path | str, labels: Iterable[str] = LABELS) -> list[MarkedExample]:
-    """Read and validate a SemEval-format file (TRAIN_FILE.TXT, TEST_FILE_FULL.TXT)."""
+def read_semeval(
+    path: Path | str, labels: Iterable[str] | None = LABELS, strict: bool = True
+) -> list[MarkedExample]:
+    """Read and validate a SemEval-format file (TRAIN_FILE.TXT, TEST_FILE_FULL.TXT).
+
+    ``strict`` (the release): numeric ids, a `Comment:` line in every record, labels exactly as
+    written. Otherwise (``dataset.name: semeval-format``, e.g. KBP37): any id without spaces,
+    the `Comment:` line optional, a label's stray whitespace stripped (KBP37 has one
+    `org:alternate_names(e2,e1) `), blank lines between records in any number. ``labels``
+    None accepts any label."""
     path = Path(path)
-    allowed = set(labels)
+    allowed = None if labels is None else set(labels)
     lines = read_lines(path)
     examples: list[MarkedExample] = []
     seen: dict[str, int] = {}
@@ -185,7 +198,7 @@ def read_semeval(path: Path | str, labels: Iterable[str] = LABELS) -> list[Marke
             i += 1
             continue
         first = i + 1  # 1-based line number of the sentence
-        record_id, sentence = _parse_sentence_line(lines[i], path, first)
+        record_id, sentence = _parse_sentence_line(lines[i], path, first, numeric_ids=strict)
         if record_id in seen:
             raise InputError(
                 f"duplicate id {record_id} (first seen on line {seen[record_id]})", path, first
@@ -195,16 +208,17 @@ def read_semeval(path: Path | str, labels: Iterable[str] = LABELS) -> list[Marke
             raise InputError(
                 f"truncated record {record_id}: no relation label after the sentence", path, first
             )
-        label = lines[i + 1]
-        if label not in allowed:
+        label = lines[i + 1] if strict else lines[i + 1].strip()
+        if allowed is not None and label not in allowed:
             raise InputError(f"unknown relation label {label!r}", path, first + 1)
-        if i + 2 >= len(lines) or not lines[i + 2].startswith("Comment"):
+        has_comment = i + 2 < len(lines) and lines[i + 2].startswith("Comment")
+        if strict and not has_comment:
             raise InputError(
                 f"truncated record {record_id}: expected a 'Comment:' line", path, first + 2
             )
         text, spans = strip_markers(sentence, path, first)
         examples.append(MarkedExample(record_id, text, spans["e1"], spans["e2"], label, first))
-        i += 3
+        i += 3 if has_comment else 2
         if i < len(lines) and lines[i].strip() != "":
             raise InputError("expected an empty line between records", path, i + 1)
     if not examples:
