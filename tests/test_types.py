@@ -258,3 +258,48 @@ def test_predict_types_new_text_as_the_teacher_was_trained(tiny_parsed, tmp_path
     ]
     got = [p.relation for p in extractor.predict(items)]
     assert got == expected
+
+
+def test_none_is_one_constant_type_and_the_held_out_entropy_is_honest():
+    """`none` gives one pattern (G(p) = the prior). The held-out figure charges a typing whose
+    patterns do not generalise — one type per example memorises train (in-sample H(R|p) = 0)
+    but says nothing on dev — with more bits than the prior, and credits one that does."""
+    import pandas as pd
+
+    from kdre.knowledge.types import CONSTANT_TYPE, EntityTyper, held_out_entropy, type_entropy
+
+    def frame(types, relations):
+        return pd.DataFrame(
+            {
+                "subj_type": [t for t, _ in types],
+                "obj_type": [t for _, t in types],
+                "relation": relations,
+            }
+        )
+
+    relations = ["A", "B"] * 20 + ["Other"] * 4
+    informative = [("x", "y") if r == "A" else ("y", "x") for r in relations]
+    unique = [(f"u{i}", "z") for i in range(len(relations))]
+    dev_rel = ["A", "B"] * 10
+    dev_informative = [("x", "y") if r == "A" else ("y", "x") for r in dev_rel]
+    dev_unique = [(f"d{i}", "z") for i in range(len(dev_rel))]
+    good = held_out_entropy(frame(informative, relations), frame(dev_informative, dev_rel), "Other")
+    bad = held_out_entropy(frame(unique, relations), frame(dev_unique, dev_rel), "Other")
+    assert good["h_relation_held_out_bits"] == pytest.approx(1.0, abs=0.01)  # two even relations
+    assert good["h_relation_given_pattern_held_out_bits"] < 0.2
+    assert bad["h_relation_given_pattern_held_out_bits"] >= bad["h_relation_held_out_bits"]
+    assert type_entropy(frame(unique, relations), "Other")["h_relation_given_pattern_bits"] == 0
+    constant = EntityTyper("none")
+    rows = pd.DataFrame(
+        {
+            "subj_start": [0],
+            "subj_end": [0],
+            "obj_start": [2],
+            "obj_end": [2],
+            "subj_type": ["PERSON"],
+            "obj_type": ["ORG"],
+            "ner": [["PERSON", "O", "ORG"]],
+        }
+    )
+    assert constant.frame_types(rows) == ([CONSTANT_TYPE], [CONSTANT_TYPE])
+    assert EntityTyper.from_dict(constant.to_dict()).source == "none"

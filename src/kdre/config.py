@@ -49,7 +49,7 @@ MINILM_DIM = 384
 GAMMAS = ("scalar", "vector", "relation")
 TEACHER_BASES = ("auto", "scratch", "frozen", "finetune")
 TEACHER_ENCODERS = ("cgcn", "transformer")
-TYPE_SOURCES = ("ner", "wordnet", "clusters")
+TYPE_SOURCES = ("ner", "wordnet", "clusters", "none")
 EMBEDDING_SOURCES = ("random", "glove-6b-50d", "file", "minilm-static")
 CONTEXTUAL = ("none", "minilm")
 DEVICES = ("auto", "cpu", "cuda")
@@ -270,7 +270,8 @@ class TypesConfig:
     source: Literal[TYPE_SOURCES] = key(
         "wordnet",
         "entity types of the teacher's patterns: ner (the parse stage's), wordnet (WordNet 3.0 "
-        "noun supersense), clusters (k-means over GloVe vectors of the heads)",
+        "noun supersense), clusters (k-means over GloVe vectors of the heads), none (one "
+        "constant type: G(p) is the relations' prior, the no-knowledge control)",
     )
     clusters: Int = key(26, "K for types.source clusters", ge=2)
 

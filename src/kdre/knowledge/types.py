@@ -1,7 +1,7 @@
 """Entity types for the teacher's patterns (``types.source``): where the knowledge comes from.
 
 A pattern is (subject type, object type) and G(p) = P(relation | pattern) from train, so the
-teacher knows only as much as the types tell apart. Three sources:
+teacher knows only as much as the types tell apart. Four sources:
 
 ner       the parse stage's types, unchanged: spaCy NER on SemEval (``O`` for 98.7 % of its
           nominals, so G(p) is nearly one constant vector), the given types on TACRED.
@@ -11,6 +11,8 @@ wordnet   the WordNet 3.0 noun supersense of the nominal (``artifact``, ``person
 clusters  k-means (K = ``types.clusters``) over the GloVe 6B 50-d vectors of the heads (lower
           case) of train's subjects and objects, fitted on train only; a head is typed by its
           nearest centroid (``c07``).
+none      one constant type (``ENTITY``) for every nominal: a single pattern, so G(p) is the
+          training prior of the relations — the no-knowledge control.
 
 The fallback, defined the same for both knowledge sources: a nominal they cannot type (WordNet
 lacks it, GloVe has no vector for its head) keeps its ``ner`` type (``PERSON``, or ``O``).
@@ -33,7 +35,8 @@ from kdre.data.schema import SPLITS, read_split
 from kdre.errors import InputError
 from kdre.knowledge import wordnet
 
-SOURCES = ("ner", "wordnet", "clusters")
+SOURCES = ("ner", "wordnet", "clusters", "none")
+CONSTANT_TYPE = "ENTITY"  # types.source none
 CLUSTER_VECTORS = "glove-6b-50d"
 TYPER_FILE = "typer.json"  # the types stage's typer state, beside the typed splits
 
@@ -68,6 +71,9 @@ class EntityTyper:
                 ]
             if self.source == "ner":
                 out[role] = fallback
+                continue
+            if self.source == "none":
+                out[role] = [CONSTANT_TYPE] * len(fallback)
                 continue
             heads = [
                 span_head(list(head), int(s), int(e))
@@ -191,6 +197,46 @@ def type_entropy(frame: pd.DataFrame, na_label: str) -> dict[str, float]:
     }
 
 
+def held_out_entropy(
+    train: pd.DataFrame, other: pd.DataFrame, na_label: str, beta: float = 1.0
+) -> dict[str, float]:
+    """What the patterns say about the relation on examples they were not counted on: the
+    cross-entropy (bits) of ``other``'s non-NA relations under train's P(r | pattern), smoothed
+    towards train's prior P(r) with weight ``beta`` (P(r|p) = (c(p,r) + beta·P(r)) / (c(p) +
+    beta); P(r) add-one smoothed), beside the cross-entropy under P(r) alone. The in-sample
+    plug-in H(R | pattern) is biased low for fine typings (a singleton pattern has entropy 0);
+    this one is not, and a typing that does not generalise scores above the prior."""
+    train_pos = train[train["relation"] != na_label]
+    pos = other[other["relation"] != na_label]
+    relations = sorted(set(train_pos["relation"].astype(str)) | set(pos["relation"].astype(str)))
+    if pos.empty or not relations:
+        return {"h_relation_held_out_bits": 0.0, "h_relation_given_pattern_held_out_bits": 0.0}
+    index = {r: i for i, r in enumerate(relations)}
+    prior = np.ones(len(relations))
+    np.add.at(prior, [index[r] for r in train_pos["relation"].astype(str)], 1.0)
+    prior /= prior.sum()
+
+    def patterns(frame: pd.DataFrame) -> pd.Series:
+        return frame["subj_type"].astype(str) + "|" + frame["obj_type"].astype(str)
+
+    counts: dict[str, np.ndarray] = {}
+    for pattern, relation in zip(
+        patterns(train_pos), train_pos["relation"].astype(str), strict=True
+    ):
+        counts.setdefault(pattern, np.zeros(len(relations)))[index[relation]] += 1
+    h_prior = h_pattern = 0.0
+    for pattern, relation in zip(patterns(pos), pos["relation"].astype(str), strict=True):
+        r = index[relation]
+        c = counts.get(pattern)
+        p = prior[r] if c is None else (c[r] + beta * prior[r]) / (c.sum() + beta)
+        h_prior -= np.log2(prior[r])
+        h_pattern -= np.log2(p)
+    return {
+        "h_relation_held_out_bits": round(h_prior / len(pos), 4),
+        "h_relation_given_pattern_held_out_bits": round(h_pattern / len(pos), 4),
+    }
+
+
 @dataclass
 class TypedSplits:
     """The types stage's result: each parsed split with its types replaced (Arrow tables, the
@@ -205,18 +251,22 @@ def type_splits(
     parsed_dir: Path | str, source: str, clusters: int, seed: int, na_label: str
 ) -> TypedSplits:
     """Fit the typer of ``source`` on train and type every split with it (never reading the
-    gold label); per split, :func:`type_entropy` of the typed examples."""
+    gold label); per split, :func:`type_entropy` of the typed examples, and for dev and test
+    the held-out figure (:func:`held_out_entropy`, counts from train)."""
     parsed_dir = Path(parsed_dir)
     frames = {s: read_split(parsed_dir / f"{s}.parquet") for s in SPLITS}
     typer = EntityTyper(source).fit(frames["train"], clusters, seed)
     summary: dict = {"source": source}
     tables: dict[str, pa.Table] = {}
+    typed_train = retype(frames["train"], typer)
     for split, frame in frames.items():
-        typed = retype(frame, typer)
+        typed = typed_train if split == "train" else retype(frame, typer)
         table = pq.read_table(parsed_dir / f"{split}.parquet")
         for column in ("subj_type", "obj_type"):
             index = table.schema.get_field_index(column)
             table = table.set_column(index, column, pa.array(typed[column], pa.string()))
         tables[split] = table
         summary[split] = type_entropy(typed, na_label)
+        if split != "train":
+            summary[split].update(held_out_entropy(typed_train, typed, na_label))
     return TypedSplits(tables, typer, summary)
