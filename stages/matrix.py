@@ -8,6 +8,7 @@ what is missing, committing the archive that `kdre report` writes, and the next 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -57,6 +58,27 @@ def untracked_inputs(raw: Path | None = None, external: Path | None = None) -> l
     return sorted(str(p) for p in raw.iterdir()) + [str(p) for p in extra]
 
 
+WORKSPACE_PARAMS = Path("params.yaml")
+
+
+def setup_overrides(reference: dict, workspace: dict) -> list[str]:
+    """`-S key=value` sets that turn the workspace's params into ``reference``'s: a queued
+    experiment starts from the workspace's params.yaml, so a matrix over another setup file
+    (KBP37's) must carry every key where the two differ. A key the setup lacks keeps the
+    workspace's value."""
+    from kdre.experiments.runs import flatten
+
+    ref, own = flatten(reference), flatten(workspace)
+    return [f"{k}={_as_yaml(v)}" for k, v in sorted(ref.items()) if own.get(k) != v]
+
+
+def _as_yaml(value: object) -> str:
+    """A value as `-S` reads it (YAML): a string as is where YAML reads it back unchanged."""
+    if isinstance(value, str) and yaml.safe_load(value) == value:
+        return value
+    return json.dumps(value)
+
+
 def matrix(
     seeds: Annotated[str, typer.Option(help="Comma-separated seeds of every cell.")] = "1,2,3",
     cells: Annotated[
@@ -83,6 +105,13 @@ def matrix(
         bool, typer.Option(help="Wait for the queue, then archive and write the report.")
     ] = True,
     dry_run: Annotated[bool, typer.Option(help="Only list the experiments to queue.")] = False,
+    prefix: Annotated[
+        str,
+        typer.Option(
+            help="Experiment names start with it (`kbp37-` for the KBP37 setup), so runs of "
+            "another setup file do not take the default setup's names."
+        ),
+    ] = "",
 ) -> None:
     """Queue every (cell, seed) of the report not yet run, start JOBS workers, wait, report.
 
@@ -113,11 +142,19 @@ def matrix(
     runs = [r for r in find_runs(archive, workspace=True, save=False) if isinstance(r, Run)]
     seed_list = _parse_seeds(seeds)
     todo = missing(runs, reference, seed_list, {c: ALL_CELLS[c] for c in chosen})
+    workspace = yaml.safe_load(WORKSPACE_PARAMS.read_text(encoding="utf-8"))
+    base_sets = setup_overrides(reference, workspace)
+    if base_sets and not prefix:
+        raise InputError(
+            f"{params} differs from {WORKSPACE_PARAMS} ({', '.join(base_sets[:3])}…): give its "
+            "runs their own names with --prefix (e.g. --prefix kbp37-)"
+        )
     queued = {} if dry_run else in_queue()
     copy_paths = [] if dry_run else untracked_inputs()
     for cell, overrides, seed in todo:
-        name = f"{cell}-s{seed}"
-        sets = [f"seed={seed}", f"train.threads={threads}"]
+        name = f"{prefix}{cell}-s{seed}"
+        sets = [s for s in base_sets if s.split("=", 1)[0] not in ("seed", "train.threads")]
+        sets += [f"seed={seed}", f"train.threads={threads}"]
         sets += [f"{k}={v}" for k, v in overrides.items()]
         if name in queued:
             typer.echo(f"already queued: {name}", err=True)

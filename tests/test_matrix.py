@@ -166,6 +166,7 @@ def test_queued_runs_get_the_git_ignored_corpus(tmp_path, monkeypatch):
     import yaml
 
     params_file.write_text(yaml.safe_dump(BASE))
+    monkeypatch.setattr(m, "WORKSPACE_PARAMS", params_file)
     assert "transfer" in ALL_CELLS
     m.matrix(seeds="1", cells="transfer", params=params_file, wait=False, jobs=0)
     (call,) = calls
@@ -183,3 +184,49 @@ def test_the_matrix_without_a_corpus_says_make_data(tmp_path, monkeypatch):
     monkeypatch.setattr(m, "RAW", tmp_path / "raw")
     with pytest.raises(InputError, match="make data"):
         m.untracked_inputs()
+
+
+def test_the_kbp37_setup_is_params_yaml_with_its_two_changes():
+    """reports/kbp37/params.yaml must move with params.yaml: it differs in the corpus and the
+    type source only, so the matrix queues exactly those two sets on top of the workspace's."""
+    import yaml
+    from conftest import REPO
+
+    from stages.matrix import setup_overrides
+
+    kbp37 = yaml.safe_load((REPO / "reports/kbp37/params.yaml").read_text(encoding="utf-8"))
+    own = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
+    assert setup_overrides(kbp37, own) == ["dataset.name=semeval-format", "types.source=ner"]
+    assert setup_overrides(own, own) == []
+    assert setup_overrides({"a": {"b": "true", "c": 0.5, "d": "x y"}}, {}) == [
+        'a.b="true"',
+        "a.c=0.5",
+        "a.d=x y",
+    ]
+
+
+def test_another_setup_needs_a_prefix_and_carries_its_sets(tmp_path, monkeypatch):
+    import pytest
+    import yaml
+    from conftest import REPO
+
+    import stages.matrix as m
+    from kdre.errors import InputError
+
+    calls = []
+    monkeypatch.setattr(m, "check_dvc_version", lambda: None)
+    monkeypatch.setattr(m, "find_runs", lambda *a, **k: [])
+    monkeypatch.setattr(m, "in_queue", dict)
+    monkeypatch.setattr(m, "run_dvc", lambda *args: calls.append(args) or "")
+    monkeypatch.setattr(m, "WORKSPACE_PARAMS", REPO / "params.yaml")
+    monkeypatch.setattr(m, "untracked_inputs", lambda: [])
+    setup = REPO / "reports/kbp37/params.yaml"
+    with pytest.raises(InputError, match="--prefix"):
+        m.matrix(seeds="1", cells="relation", params=setup, wait=False, jobs=0)
+    m.matrix(seeds="2", cells="types-none", params=setup, wait=False, jobs=0, prefix="kbp37-")
+    (call,) = calls
+    assert call[call.index("-n") + 1] == "kbp37-types-none-s2"
+    sets = [call[i + 1] for i, a in enumerate(call) if a == "-S"]
+    assert sets[:2] == ["dataset.name=semeval-format", "types.source=ner"]
+    assert sets[-1] == "types.source=none"  # the cell's own value comes last and wins
+    assert yaml.safe_load(setup.read_text())["dataset"]["name"] == "semeval-format"

@@ -34,10 +34,12 @@ CELLS: dict[str, dict[str, str]] = {
 }
 
 
-# Student-R from each type source (the default's cell is "relation"), for the types table.
+# Student-R from each type source (the default's cell is "relation"), for the types table;
+# types-none (one constant type, G(p) the prior) is the no-knowledge control where the parse
+# stage's NER types do carry knowledge (KBP37, whose setup takes types.source ner).
 TYPES_CELLS: dict[str, dict[str, str]] = {
     f"types-{source}": {"gamma": "relation", "types.source": source}
-    for source in ("wordnet", "clusters")
+    for source in ("wordnet", "clusters", "none")
 }
 
 
