@@ -36,6 +36,10 @@ def parse(
     TACRED: train.json, dev.json, test.json under dataset.tacred_dir; the Stanford annotations
     are kept unless parse.reparse is true.
 
+    semeval-format (KBP37): train.txt, test.txt and dev.txt (if there) under dataset.format_dir,
+    ids prefixed by their split (`test-0`), the label set from train; a record with an empty
+    entity is left out and counted in METRICS (`<split>_skipped_records`).
+
     Writes OUT/train.parquet, OUT/dev.parquet, OUT/test.parquet (columns: id, tokens,
     whitespace, pos, ner, head (1-based, 0 = root), deprel, subj_start, subj_end, obj_start,
     obj_end (inclusive), subj_type, obj_type, relation) and METRICS (examples per split, and
@@ -48,10 +52,14 @@ def parse(
     for split, table in tables.items():
         summary[f"{split}_examples"] = table.num_rows
         summary[f"{split}_extra_roots"] = schema.extra_roots(table)
+        if skipped := schema.skipped_records(table):
+            summary[f"{split}_skipped_records"] = skipped
     with outputs_together() as stage:
         write_metrics(stage(metrics), summary, cfg)
         paths = schema.write_splits(tables, out)  # last: it renames its own files into place
     for split, path in paths.items():
         roots = summary[f"{split}_extra_roots"]
         note = f" ({roots} extra dependency roots hung under the first)" if roots else ""
+        if skipped := summary.get(f"{split}_skipped_records"):
+            note += f" ({skipped} records with an empty entity left out)"
         typer.echo(f"{split}: {tables[split].num_rows} examples -> {path}{note}", err=True)

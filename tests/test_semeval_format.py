@@ -170,3 +170,24 @@ def test_kdre_score_semeval_format_reads_the_corpus_file_as_key(folder, tmp_path
         check=False,
     )
     assert bad.returncode == 1 and "test-9" in bad.stderr and len(bad.stderr.splitlines()) == 1
+
+
+def test_a_record_with_an_empty_entity_is_left_out_and_counted(folder):
+    from kdre.data import schema
+
+    write(
+        folder / "test.txt",
+        [
+            *TEST,
+            (
+                "Kent is an <e1> </e1> station in <e2> Cork </e2> .",
+                "org:city_of_headquarters(e1,e2)",
+            ),
+        ],
+    )
+    with pytest.raises(InputError, match="empty entity e1"):
+        read_semeval(folder / "test.txt", labels=None, strict=False)
+    data = DatasetConfig(name="semeval-format", format_dir=str(folder))
+    tables = parse_dataset(data, ParseConfig(), seed=1, progress=False)
+    assert tables["test"].num_rows == 2 and schema.skipped_records(tables["test"]) == 1
+    assert schema.skipped_records(tables["train"]) == 0

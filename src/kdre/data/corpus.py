@@ -54,8 +54,9 @@ def parse_semeval_format(
             raise InputError(
                 f"no {name}.txt in the semeval-format folder (dataset.format_dir)", root
             )
+    skipped: dict[str, list[InputError]] = {name: [] for name in paths}
     read = {
-        name: semeval.read_semeval(path, labels=None, strict=False)
+        name: semeval.read_semeval(path, labels=None, strict=False, skipped=skipped[name])
         for name, path in paths.items()
         if path.is_file()
     }
@@ -87,7 +88,9 @@ def parse_semeval_format(
     tables = _parse_marked(splits, cfg, progress)
     meta = spec_metadata(DatasetSpec("semeval-format", labels, data.na_label, "semeval"))
     return {
-        k: t.replace_schema_metadata({**(t.schema.metadata or {}), **meta})
+        k: t.replace_schema_metadata(
+            {**(t.schema.metadata or {}), **meta, schema.SKIPPED_KEY: str(len(skipped[k]))}
+        )
         for k, t in tables.items()
     }
 

@@ -178,7 +178,10 @@ def _parse_sentence_line(
 
 
 def read_semeval(
-    path: Path | str, labels: Iterable[str] | None = LABELS, strict: bool = True
+    path: Path | str,
+    labels: Iterable[str] | None = LABELS,
+    strict: bool = True,
+    skipped: list[InputError] | None = None,
 ) -> list[MarkedExample]:
     """Read and validate a SemEval-format file (TRAIN_FILE.TXT, TEST_FILE_FULL.TXT).
 
@@ -186,7 +189,9 @@ def read_semeval(
     written. Otherwise (``dataset.name: semeval-format``, e.g. KBP37): any id without spaces,
     the `Comment:` line optional, a label's stray whitespace stripped (KBP37 has one
     `org:alternate_names(e2,e1) `), blank lines between records in any number. ``labels``
-    None accepts any label."""
+    None accepts any label. With ``skipped`` a list, a record whose entity is empty (KBP37 has
+    `<e1> </e1>` in 146 records) is left out and its error appended there, not raised: there is
+    no nominal to classify a relation of."""
     path = Path(path)
     allowed = None if labels is None else set(labels)
     lines = read_lines(path)
@@ -216,9 +221,15 @@ def read_semeval(
             raise InputError(
                 f"truncated record {record_id}: expected a 'Comment:' line", path, first + 2
             )
-        text, spans = strip_markers(sentence, path, first)
-        examples.append(MarkedExample(record_id, text, spans["e1"], spans["e2"], label, first))
         i += 3 if has_comment else 2
+        try:
+            text, spans = strip_markers(sentence, path, first)
+        except InputError as err:
+            if skipped is None or not err.problem.startswith("empty entity"):
+                raise
+            skipped.append(err)
+        else:
+            examples.append(MarkedExample(record_id, text, spans["e1"], spans["e2"], label, first))
         if i < len(lines) and lines[i].strip() != "":
             raise InputError("expected an empty line between records", path, i + 1)
     if not examples:
