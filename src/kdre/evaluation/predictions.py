@@ -31,6 +31,8 @@ class Predictions:
     score: scoring.Score
     leaky: bool  # the model saw the gold label (Teacher-R): never a result
     spec_scorer: str  # the dataset's scorer (DatasetSpec.scorer): which figures exist
+    na_label: str = "Other"
+    dataset: str = "semeval"
 
 
 def predict_file(
@@ -69,7 +71,9 @@ def predict_file(
     score = scoring.score_with(
         spec, dict(zip(data.ids, pred, strict=True)), dict(zip(data.ids, gold, strict=True))
     )
-    return Predictions(name, data.ids, gold, pred, score, leaky, spec.scorer)
+    return Predictions(
+        name, data.ids, gold, pred, score, leaky, spec.scorer, spec.na_label, spec.name
+    )
 
 
 def flat_metrics(result: Predictions, split: str = "test") -> dict[str, float]:
@@ -87,15 +91,20 @@ def flat_metrics(result: Predictions, split: str = "test") -> dict[str, float]:
 
 
 def other_figures(result: Predictions, key: str) -> dict[str, float]:
-    """On SemEval, every other figure of the Perl scorer and the lineage's, each named by its
-    protocol (``<model>.test.undirected.macro_f1``, ``….lineage.f1``…) so that `dvc metrics
-    diff` shows them beside the official one; nothing on TACRED, whose scorer has one figure."""
+    """On SemEval (and a semeval-format corpus: KBP37), every other figure of the Perl scorer
+    and the lineage's, each named by its protocol (``<model>.test.undirected.macro_f1``,
+    ``….lineage.f1``…) so that `dvc metrics diff` shows them beside the official one; on a
+    semeval-format corpus also TACRED-style micro-F1 (``….micro_tacred.f1``), the other figure
+    such corpora are quoted with; nothing on TACRED, whose scorer has one figure."""
     if result.spec_scorer not in ("semeval", "semeval_lineage"):
         return {}
     pred = dict(zip(result.ids, result.pred, strict=True))
     gold = dict(zip(result.ids, result.gold, strict=True))
     out: dict[str, float] = {}
-    for name, figure in scoring.semeval_figures(pred, gold).items():
+    if result.dataset != "semeval":
+        micro = scoring.tacred_score(pred, gold, result.name, result.na_label)
+        out[f"{key}.micro_tacred.f1"] = round(micro.f1, 4)
+    for name, figure in scoring.semeval_figures(pred, gold, result.na_label).items():
         if "unavailable" in figure:
             continue
         if name == "lineage":

@@ -257,7 +257,9 @@ def perl_evaluation(
 LINEAGE_EPSILON = 1e-4
 
 
-def lineage_score(pred: Mapping[str, str], key: Mapping[str, str]) -> Averages:
+def lineage_score(
+    pred: Mapping[str, str], key: Mapping[str, str], na_label: str = semeval.NA_LABEL
+) -> Averages:
     """The C-GCN → AGGCN line's SemEval figure, as AGGCN's released scorer computes it:
     directions merged, Other left out, precision averaged over the relations predicted at
     least once, recall over the relations present in the key, each count's denominator
@@ -265,7 +267,7 @@ def lineage_score(pred: Mapping[str, str], key: Mapping[str, str]) -> Averages:
     averages — not a mean of per-relation F1. Percentages; unanswered ids count as Other.
     (AGGCN's code would give NaN with no prediction or no key relation; here 0.)"""
     check_ids(pred, key, "predictions")
-    na = semeval.NA_LABEL
+    na = na_label
     correct: Counter[str] = Counter()
     guessed: Counter[str] = Counter()
     gold: Counter[str] = Counter()
@@ -283,13 +285,15 @@ def lineage_score(pred: Mapping[str, str], key: Mapping[str, str]) -> Averages:
     return Averages(p, r, 2 * p * r / (p + r) if p + r else 0.0)
 
 
-def semeval_figures(pred: Mapping[str, str], key: Mapping[str, str]) -> dict[str, dict]:
+def semeval_figures(
+    pred: Mapping[str, str], key: Mapping[str, str], na_label: str = semeval.NA_LABEL
+) -> dict[str, dict]:
     """Every figure, keyed as `kdre score semeval --json` adds them: ``official``,
     ``directed_19way``, ``undirected`` (the Perl scorer's three evaluations) and ``lineage``.
     Predictions or a key without directions (a 10-way classifier) have only ``undirected`` and
     ``lineage``: the other two need the direction, and say so."""
     out: dict[str, dict] = {}
-    labels = {*pred.values(), *key.values()} - {semeval.NA_LABEL}
+    labels = {*pred.values(), *key.values()} - {na_label}
     directed = all(_is_directed(x) for x in labels)
     for name in EVALUATIONS:
         if name != "undirected" and not directed:
@@ -297,8 +301,8 @@ def semeval_figures(pred: Mapping[str, str], key: Mapping[str, str]) -> dict[str
                 "unavailable": "the predictions or the key carry no direction (10-way labels)"
             }
         else:
-            out[name] = asdict(perl_evaluation(pred, key, name))
-    out["lineage"] = asdict(lineage_score(pred, key))
+            out[name] = asdict(perl_evaluation(pred, key, name, na_label=na_label))
+    out["lineage"] = asdict(lineage_score(pred, key, na_label))
     return out
 
 
