@@ -191,3 +191,5 @@ def test_a_record_with_an_empty_entity_is_left_out_and_counted(folder):
     tables = parse_dataset(data, ParseConfig(), seed=1, progress=False)
     assert tables["test"].num_rows == 2 and schema.skipped_records(tables["test"]) == 1
     assert schema.skipped_records(tables["train"]) == 0
+    key = scoring.read_format_key(folder / "test.txt")  # the key keeps it: unanswered, a miss
+    assert sorted(key) == ["test-0", "test-1", "test-2"]

@@ -94,13 +94,28 @@ def read_format_key(path: Path | str) -> dict[str, str]:
     """The key of a corpus in SemEval's record format (``dataset.name: semeval-format``): an
     answer file, or the corpus's own split file (e.g. KBP37's test.txt), whose ids get the
     split's name as the parse stage gives them (``test-0``: such corpora restart ids in every
-    file)."""
+    file). Every record of the file is in the key, those the parse stage left out (an empty
+    entity) too: a model that never saw them has them unanswered, as published figures count
+    them."""
     path = Path(path)
     lines = read_lines(path)
-    if lines and re.match(r'^[^\t"]+\t\s*"', lines[0]):
-        examples = semeval.read_semeval(path, labels=None, strict=False)
-        return {f"{path.stem}-{ex.id}": ex.relation for ex in examples}
-    return read_answer_file(path, None, numeric_ids=False)
+    if not (lines and re.match(r'^[^\t"]+\t\s*"', lines[0])):
+        return read_answer_file(path, None, numeric_ids=False)
+    key: dict[str, str] = {}
+    i = 0
+    while i < len(lines):
+        match = re.match(r'^([^\t"\s]+)\t\s*"', lines[i])
+        if not match:
+            i += 1
+            continue
+        if i + 1 >= len(lines) or not lines[i + 1].strip():
+            raise InputError("a record without its relation label", path, i + 1)
+        rid = f"{path.stem}-{match.group(1)}"
+        if rid in key:
+            raise InputError(f"id {match.group(1)} is already defined", path, i + 1)
+        key[rid] = lines[i + 1].strip()
+        i += 2
+    return key
 
 
 _undirected = semeval.undirected
