@@ -229,6 +229,9 @@ def test_a_rerun_skips_finished_shards_and_resumes_after_a_crash(tmp_path, model
     assert set(pd.read_parquet(out / "a.parquet").doc_id) == {"z"}
     other = extract(root, out, model_file, keep_all=True, max_distance=2)
     assert other.shards_done == 3
+    inner = extract(root, root / "extracted", model_file)  # an output folder inside the corpus
+    again = extract(root, root / "extracted", model_file)
+    assert (inner.shards, again.shards, again.shards_skipped) == (3, 3, 3)
 
 
 def test_bad_options_and_inputs_are_one_line(tmp_path, model_file):

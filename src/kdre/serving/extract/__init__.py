@@ -116,7 +116,16 @@ def extract(
     model = Path(model)
     if not model.is_file():
         raise InputError("model file not found", model)
-    shards = find_shards(input, txt_per_shard)
+    out = Path(out)
+    # an output folder inside the corpus holds parquet files: never read them back as input
+    inside = out.resolve()
+    shards = [
+        s
+        for s in find_shards(input, txt_per_shard)
+        if not any(inside in Path(p).resolve().parents for p in s.paths)
+    ]
+    if not shards:
+        raise InputError("no input files outside the output folder", input)
     # The model loads here first: a file that is no kdre model, or a Teacher-R, fails before
     # any worker starts; its spaCy pipeline is the one the text is parsed with.
     loaded = RelationExtractor(model, spacy_model)
@@ -134,7 +143,6 @@ def extract(
         chunk_size=chunk_size,
     )
     del loaded
-    out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError("exists and is not a folder", out)
     out.mkdir(parents=True, exist_ok=True)
