@@ -124,11 +124,15 @@ def ray_engine(
             for sid, s in pending
         ]
         ds = ray.data.from_items(items, override_num_blocks=len(items))
+        # Reading is a task of its own (not fused into the parsing actors: other resources),
+        # so the chunks of one large shard spread over every parsing actor; it takes no CPU
+        # slot (file reading is light), so it never waits behind actors that hold them all.
         ds = ds.map_batches(
             _read_shards,
             fn_kwargs={"chunk_size": settings.chunk_size},
             batch_size=1,
             batch_format="pyarrow",
+            num_cpus=0,
         )
         # batch_size=None: each chunk (one block) whole to one call, as the local engine does
         ds = ds.map_batches(
