@@ -8,7 +8,8 @@ Corpus: the SemEval sentences (train + test, 10,717) with markers stripped, --co
 2,000. Each configuration runs --repeat times in turn (spaCy, local, ray-1, ray-2, spaCy, ...)
 and the medians are reported; peak memory is the largest summed RSS of this process and its
 descendants (Ray's workers included), sampled every 0.2 s. Then one pass of the local engine's
-workers, timed by step, gives the share of parsing, candidates and scoring. Prints a JSON line.
+workers over --step-shards shards, timed by step, gives the share of parsing, candidates and
+scoring. Prints a JSON line.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ def main() -> None:
     ap.add_argument("--kbp37", type=Path, default=None)
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--limit", type=int, default=0, help="first N sentences only (a smoke run)")
+    ap.add_argument("--step-shards", type=int, default=3, help="shards timed step by step")
     args = ap.parse_args()
 
     import torch
@@ -136,7 +138,7 @@ def main() -> None:
     parse = ParseWorker(**settings.parse_kwargs())
     score = ScoreWorker(**settings.score_kwargs())
     steps = {"spacy": 0.0, "candidates": 0.0, "scoring": 0.0}
-    for sid, shard in enumerate(find_shards(corpus)):
+    for sid, shard in enumerate(find_shards(corpus)[: args.step_shards]):
         for chunk in document_chunks(sid, shard, args.batch_size):
             docs_texts = [t for t in chunk["text"].to_pylist() if t]
             t0 = time.perf_counter()
