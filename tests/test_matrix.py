@@ -29,6 +29,19 @@ def test_overrides_are_read_as_yaml_and_an_unfinished_student_covers_nothing():
     assert not covers(Run("p", run.params, partial), no_tc, 1)
 
 
+def test_a_run_with_another_swept_value_does_not_stand_for_the_cell():
+    """The relation cell overrides only gamma: a types-ner or −TSD run has gamma relation too,
+    but it is another cell's run (this made the mechanisms table's Student-R row wrong)."""
+    ref = params(gamma="relation", teacher__tsd=True)
+    ner = Run("n", params(seed=1, gamma="relation", types={"source": "ner"}), metrics(1, 2, 3))
+    no_tsd = Run("t", params(seed=1, gamma="relation", teacher__tsd=False), metrics(1, 2, 3))
+    plain = Run("r", params(seed=1, gamma="relation"), metrics(1, 2, 3))
+    relation = CELLS["relation"]
+    assert not covers(ner, relation, 1, ref) and not covers(no_tsd, relation, 1, ref)
+    assert covers(plain, relation, 1, ref)
+    assert covers(ner, relation, 1)  # without a reference: the overrides alone
+
+
 def test_queue_workers_find_this_environments_dvc_and_python(monkeypatch):
     """The queue's workers call `dvc` and the stages `python` by name: without an activated
     venv they must still get this interpreter's (it failed here: "No such file: 'dvc'")."""

@@ -144,7 +144,8 @@ def covers(
     stage: str = "student",
 ) -> bool:
     """True when ``run`` ran with ``seed``, every override (a YAML value, as -S takes it) and,
-    where the overrides do not set them, the ``reference``'s word vectors.
+    where the overrides do not set them, the ``reference``'s word vectors and swept keys (so a
+    types-ner or −TSD run, γ_r too, never stands for the relation cell's Student-R).
 
     The run's side is what it recorded (:meth:`Run.resolved`). A run whose ``stage`` did not
     finish covers nothing."""
@@ -153,7 +154,9 @@ def covers(
     defaults = flatten(asdict(Params()))
     flat = run.resolved()
     own = {**defaults, **flatten(reference or {})}
-    wanted = {k: own.get(k) for k in VECTORS} if reference is not None else {}
+    wanted = {}
+    if reference is not None:
+        wanted = {k: own.get(k) for k in (*VECTORS, *SWEPT) if k != "seed" and k in own}
     wanted |= {"seed": seed, **{k: yaml.safe_load(v) for k, v in overrides.items()}}
     return all(flat.get(k) == v for k, v in wanted.items())
 
