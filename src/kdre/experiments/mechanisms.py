@@ -110,6 +110,11 @@ def markdown(frame: pd.DataFrame) -> list[str]:
     return lines
 
 
+def read_predictions(text: str) -> dict[str, str]:
+    """An archived `<id><TAB><label>` prediction file (tables imports this module: no cycle)."""
+    return dict(line.split("\t", 1) for line in text.splitlines() if "\t" in line)
+
+
 def seed_tests(
     frame: pd.DataFrame,
     spec: DatasetSpec | None,
@@ -120,7 +125,6 @@ def seed_tests(
     archived test predictions: the seed-aware paired bootstrap (seeds and test examples
     resampled) of the official macro-F1."""
     from kdre.evaluation.significance import seed_bootstrap
-    from kdre.experiments.tables import read_predictions
 
     rows = []
     if frame.empty or gold is None or spec is None:
