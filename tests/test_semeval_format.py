@@ -134,41 +134,21 @@ def test_official_macro_f1_on_any_directed_label_set_with_its_na_label():
     assert "no_relation" not in score.per_relation
 
 
+def score(pred, key) -> subprocess.CompletedProcess:
+    """`kdre score semeval-format PRED KEY`, as a user runs it."""
+    command = [sys.executable, "-m", "stages.cli", "score", "semeval-format", str(pred), str(key)]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
 def test_kdre_score_semeval_format_reads_the_corpus_file_as_key(folder, tmp_path):
     pred = tmp_path / "pred.txt"
     pred.write_text("test-0\torg:city_of_headquarters(e1,e2)\ntest-1\tno_relation\n")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "stages.cli",
-            "score",
-            "semeval-format",
-            str(pred),
-            str(folder / "test.txt"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = score(pred, folder / "test.txt")
     assert result.returncode == 0, result.stderr
     assert "macro-averaged F1 (SemEval official definition" in result.stdout
     assert "= 100.00%" in result.stdout and "micro-averaged F1 (TACRED-style" in result.stdout
     pred.write_text("test-9\tno_relation\n")
-    bad = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "stages.cli",
-            "score",
-            "semeval-format",
-            str(pred),
-            str(folder / "test.txt"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    bad = score(pred, folder / "test.txt")
     assert bad.returncode == 1 and "test-9" in bad.stderr and len(bad.stderr.splitlines()) == 1
 
 
