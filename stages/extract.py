@@ -64,10 +64,15 @@ def extract(
         str | None,
         typer.Option(help="spaCy pipeline; default: the one the model was trained on."),
     ] = None,
-    workers: Annotated[int, typer.Option(help="Ray: parsing actors (one CPU each).")] = 2,
+    workers: Annotated[
+        int,
+        typer.Option(help="Ray: actors, one CPU each (each parses and, on CPU, scores)."),
+    ] = 2,
     gpus_per_worker: Annotated[
         float,
-        typer.Option(help="Ray: GPUs of each scoring actor; 0 scores on CPU (one actor)."),
+        typer.Option(
+            help="Ray: GPUs of each scoring actor (one per worker); 0: the workers score on CPU."
+        ),
     ] = 0.0,
     ray_address: Annotated[
         str | None,

@@ -14,7 +14,12 @@ import pyarrow as pa
 
 from kdre.errors import InputError
 from kdre.serving.extract.documents import Shard
-from kdre.serving.extract.workers import ParseWorker, ScoreWorker, document_chunks
+from kdre.serving.extract.workers import (
+    ExtractWorker,
+    ParseWorker,
+    ScoreWorker,
+    document_chunks,
+)
 
 RAY_EXTRA = "pip install 'kdre[ray]'"
 
@@ -68,11 +73,10 @@ class Settings:
 
 def local_engine(pending: list[tuple[int, Shard]], settings: Settings) -> Iterator[pa.Table]:
     """In this process: parse a chunk, score it, next."""
-    parse = ParseWorker(**settings.parse_kwargs())
-    score = ScoreWorker(**settings.score_kwargs())
+    work = ExtractWorker(settings.parse_kwargs(), settings.score_kwargs())
     for sid, shard in pending:
         for chunk in document_chunks(sid, shard, settings.chunk_size):
-            yield score(parse(chunk))
+            yield work(chunk)
 
 
 def _read_shards(batch: pa.Table, chunk_size: int) -> Iterator[pa.Table]:
@@ -90,12 +94,13 @@ def ray_engine(
     address: str | None = None,
     init_kwargs: dict | None = None,
 ) -> Iterator[pa.Table]:
-    """On Ray Data: shards are read by tasks, parsed by a pool of ``workers`` actors (each
-    loads spaCy once, one CPU each) and scored by a pool of actors that load the model once:
-    one per GPU worker when ``gpus_per_worker`` > 0 (they score while the CPUs parse), else one
-    that takes no CPU slot (scoring is a small share of the work next to parsing). Without
-    ``address`` Ray starts on this machine; with it, joins that cluster (kdre must be installed
-    on its nodes)."""
+    """On Ray Data: shards are read by one task, then each chunk goes whole to one of
+    ``workers`` actors that load spaCy and the model once. On CPUs (``gpus_per_worker`` 0) an
+    actor parses and scores its chunk (ExtractWorker, one CPU each: scoring is too large a share
+    to funnel through one scorer); with GPUs, parsing (one CPU each) and scoring (one actor per
+    worker, ``gpus_per_worker`` GPUs each) are two pools, so the GPUs score while the CPUs
+    parse. Without ``address`` Ray starts on this machine; with it, joins that cluster (kdre
+    must be installed on its nodes)."""
     try:
         import ray
         import ray.data
@@ -124,35 +129,44 @@ def ray_engine(
             for sid, s in pending
         ]
         ds = ray.data.from_items(items, override_num_blocks=len(items))
-        # Reading is a task of its own (not fused into the parsing actors: other resources),
-        # so the chunks of one large shard spread over every parsing actor; it takes no CPU
-        # slot (file reading is light), so it never waits behind actors that hold them all.
+        # Reading is a task of its own (not fused into the actors: other resources), so the
+        # chunks of one large shard spread over every actor; it takes no CPU slot (file reading
+        # is light), so it never waits behind actors that hold them all, and one such task at a
+        # time (unbounded, Ray starts a worker process per shard: gigabytes for nothing).
         ds = ds.map_batches(
             _read_shards,
             fn_kwargs={"chunk_size": settings.chunk_size},
             batch_size=1,
             batch_format="pyarrow",
             num_cpus=0,
+            concurrency=1,
         )
         # batch_size=None: each chunk (one block) whole to one call, as the local engine does
-        ds = ds.map_batches(
-            ParseWorker,
-            fn_constructor_kwargs=settings.parse_kwargs(),
-            batch_size=None,
-            batch_format="pyarrow",
-            compute=ray.data.ActorPoolStrategy(size=workers),
-            num_cpus=1,
-        )
-        on_gpu = gpus_per_worker > 0
-        ds = ds.map_batches(
-            ScoreWorker,
-            fn_constructor_kwargs=settings.score_kwargs("cuda" if on_gpu else "cpu"),
-            batch_size=None,
-            batch_format="pyarrow",
-            compute=ray.data.ActorPoolStrategy(size=workers if on_gpu else 1),
-            num_gpus=gpus_per_worker if on_gpu else 0,
-            num_cpus=0,
-        )
+        whole = {"batch_size": None, "batch_format": "pyarrow"}
+        if gpus_per_worker > 0:
+            ds = ds.map_batches(
+                ParseWorker,
+                fn_constructor_kwargs=settings.parse_kwargs(),
+                compute=ray.data.ActorPoolStrategy(size=workers),
+                num_cpus=1,
+                **whole,
+            )
+            ds = ds.map_batches(
+                ScoreWorker,
+                fn_constructor_kwargs=settings.score_kwargs("cuda"),
+                compute=ray.data.ActorPoolStrategy(size=workers),
+                num_gpus=gpus_per_worker,
+                num_cpus=0,
+                **whole,
+            )
+        else:
+            ds = ds.map_batches(
+                ExtractWorker,
+                fn_constructor_args=(settings.parse_kwargs(), settings.score_kwargs()),
+                compute=ray.data.ActorPoolStrategy(size=workers),
+                num_cpus=1,
+                **whole,
+            )
         yield from ds.iter_batches(batch_size=None, batch_format="pyarrow")
     finally:
         if started:

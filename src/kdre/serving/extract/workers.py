@@ -2,6 +2,7 @@
 pure function over an Arrow batch; the local loop and Ray's actor pools call the same code).
 
     documents ──chunks──▶ ParseWorker ──pairs──▶ ScoreWorker ──rows──▶ the shard's output
+                          └──────── ExtractWorker (both, one process) ─────┘
 
 A chunk is ``chunk_size`` consecutive documents of one shard (``document_chunks``); each engine
 hands a chunk whole to one ParseWorker call and that call's output whole to one ScoreWorker call,
@@ -268,3 +269,17 @@ class ScoreWorker:
                 }
             )
         return pa.Table.from_pylist(out, schema=SCORED)
+
+
+class ExtractWorker:
+    """A ParseWorker and a ScoreWorker in one: parse a chunk, score its pairs, in the same
+    process. On CPUs this is the unit of work (the local engine, each Ray CPU actor): the pairs
+    never cross a process boundary, and N workers use N cores for the whole job — scoring was
+    a fifth to three fifths of the time (docs/extract.md), too much for one shared scorer."""
+
+    def __init__(self, parse_kwargs: dict, score_kwargs: dict) -> None:
+        self.parse = ParseWorker(**parse_kwargs)
+        self.score = ScoreWorker(**score_kwargs)
+
+    def __call__(self, chunk: pa.Table) -> pa.Table:
+        return self.score(self.parse(chunk))
