@@ -162,7 +162,7 @@ def main() -> None:
     total = sum(steps.values())
     first = results["local"][0]
     summary = {
-        "sentences": results["local"][0]["sentences"],
+        "sentences": first["sentences"],
         "documents": len(texts),
         "sentences_per_s": {name: round(rate(name), 1) for name in configs},
         "ratio_local_to_spacy": round(rate("local") / rate("spacy"), 3),

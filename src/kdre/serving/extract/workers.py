@@ -275,7 +275,7 @@ class ExtractWorker:
     """A ParseWorker and a ScoreWorker in one: parse a chunk, score its pairs, in the same
     process. On CPUs this is the unit of work (the local engine, each Ray CPU actor): the pairs
     never cross a process boundary, and N workers use N cores for the whole job — scoring was
-    a fifth to three fifths of the time (docs/extract.md), too much for one shared scorer."""
+    a fifth to two thirds of the time (docs/extract.md), too much for one shared scorer."""
 
     def __init__(self, parse_kwargs: dict, score_kwargs: dict) -> None:
         self.parse = ParseWorker(**parse_kwargs)
