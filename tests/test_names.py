@@ -8,7 +8,7 @@ from __future__ import annotations
 import yaml
 
 from kdre.config import GAMMAS, TEACHER_ENCODERS, Params, build
-from kdre.experiments import cells, runs, tables
+from kdre.experiments import cells, claim, runs, tables
 from kdre.experiments.runs import unflatten
 from kdre.models import files
 from kdre.models.baseline import Baseline
@@ -20,9 +20,9 @@ from kdre.training.teachers import ENCODERS
 
 
 def test_every_key_the_matrix_and_the_report_name_is_a_config_key():
-    named = {*runs.SWEPT, *runs.EXECUTION, *runs.VECTORS, *tables._STUDENT_SWITCHES}
+    named = {*runs.SWEPT, *runs.EXECUTION, *runs.VECTORS, *claim.STUDENT_SWITCHES}
     named |= {key for overrides in cells.ALL_CELLS.values() for key in overrides}
-    named |= {key for wanted in tables.CONTROLS.values() for key in wanted}
+    named |= {key for wanted in claim.knowledge_controls("none").values() for key in wanted}
     named |= {key for _, key in runs.ABLATIONS}
     unknown = sorted(named - set(KEYS))
     assert not unknown, f"not keys of kdre.config: {unknown}"

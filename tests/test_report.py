@@ -478,6 +478,61 @@ def test_archiving_a_run_again_keeps_another_setup_versions_run_and_no_stale_fil
     assert [n for n, _ in archived_runs(archive)] == ["no-ht-s1", "no-ht-s1@v1"]
 
 
+def test_a_run_of_the_baseline_alone_archives_no_metrics_of_stages_it_did_not_run(
+    tmp_path, monkeypatch
+):
+    """A `cgcn` cell (`dvc exp run baseline`) commits the teacher's, student's and evaluate's
+    files of an older run: the archive keeps only what this run's stages wrote."""
+    import subprocess
+
+    from kdre.experiments.archive import archive_experiments
+
+    monkeypatch.chdir(tmp_path)
+
+    def git(*args):
+        return subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+
+    def stage(p, deps, outs):
+        return {
+            "params": {"params.yaml": p},
+            "deps": [{"path": d, "md5": m} for d, m in deps],
+            "outs": [{"path": o, "md5": m} for o, m in outs],
+        }
+
+    p = params(seed=1)
+    the_lock = {
+        "stages": {
+            "baseline": stage(p, [], [("models/baseline.pt", "new")]),
+            "teacher": stage(p, [("models/baseline.pt", "old")], [("soft.parquet", "s")]),
+            "student": stage(p, [("soft.parquet", "s")], [("models/student.pt", "t")]),
+            "evaluate": stage(p, [("models/student.pt", "t")], []),
+        }
+    }
+    git("init", "-q")
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(p))
+    (tmp_path / "dvc.lock").write_text(yaml.safe_dump(the_lock))
+    (tmp_path / "metrics").mkdir()
+    for stem, content in metrics(70, 71, 72).items():
+        (tmp_path / "metrics" / f"{stem}.json").write_text(json.dumps(content))
+    (tmp_path / "predictions").mkdir()
+    (tmp_path / "predictions/student_test.txt").write_text("8001\tOther\n")
+    git("add", "-A")
+    git("commit", "-qm", "cgcn cell")
+    sha = git("rev-parse", "HEAD")
+    assert archive_experiments(tmp_path / "runs", [("cgcn-s1", sha)]) == ["cgcn-s1"]
+    kept = sorted(
+        str(f.relative_to(tmp_path / "runs/cgcn-s1"))
+        for f in (tmp_path / "runs/cgcn-s1").rglob("*")
+        if f.is_file()
+    )
+    assert kept == ["dvc.lock", "metrics/baseline.json", "params.yaml", "run.json"]
+
+
 def test_the_official_runs_are_rescored_by_the_lineage_figure():
     """C-GCN and Student-R of the official table, rescored with directions merged: from the
     run's evaluate metrics where it has the lineage figure, else from its test predictions."""
@@ -603,3 +658,42 @@ def test_a_v2_run_counts_as_v3_unless_the_v3_change_touched_it():
     defaults = asdict(Params())
     assert same_setup(with_tc, ref, defaults) and not same_setup(no_tc, ref, defaults)
     assert not same_setup(old, ref, defaults)
+
+
+def test_a_kbp37_report_is_titled_framed_and_controlled_by_its_own_corpus():
+    """Under a KBP37 reference: its title and protocol, no paper column (the paper reports
+    nothing on KBP37) but KBP37's published figure, its NER types untagged and the none types
+    as the no-knowledge control; SemEval runs are neither rows nor "left out"."""
+    from kdre.experiments.tables import build_report
+
+    kbp37 = {
+        **params(gamma="relation"),
+        "dataset": {"name": "semeval-format", "format_dir": "data/external/kbp37"},
+        "types": {"source": "ner"},
+    }
+    none_types = {**kbp37, "types": {"source": "none"}}
+    semeval_run = {**params(gamma="relation"), "types": {"source": "wordnet"}}
+    runs = [
+        Run("kbp37-relation-s1", kbp37, metrics(60.0, 70.0, 62.0)),
+        Run("kbp37-types-none-s1", none_types, metrics(60.0, 65.0, 60.5)),
+        Run("relation-s1", semeval_run, metrics(80.0, 85.0, 81.8)),
+    ]
+    report = build_report(kbp37, runs)
+    text = report.text
+    assert text.startswith("# Results on KBP37 (test")
+    assert "SemEval official definition on KBP37's labels" in text
+    assert "The paper reports no figures on KBP37." in text
+    assert "| RNN with position indicators | 58.8 | Zhang & Wang 2015 |" in text
+    assert "paper F1" not in text and "Left out" not in text
+    assert "1 run of another corpus is in its own report." in text
+    models = set(report.summary.index)
+    assert {"C-GCN", "Student-R", "Student-R [none types]"} <= models
+    assert not any("ner types" in m for m in models)
+    assert report.summary.loc["Student-R", "test_f1_mean"] == pytest.approx(62.0)
+    control = [line for line in text.splitlines() if "Teacher-R over the none types" in line]
+    assert control and "+1.50" in control[0]
+    # the same runs under the SemEval reference: the KBP37 runs are the other corpus now
+    semeval_text = build_report(semeval_run, runs).text
+    assert semeval_text.startswith("# Results on SemEval-2010 Task 8")
+    assert "| paper F1 | paper Δ |" in semeval_text
+    assert "2 runs of other corpora are in their own reports." in semeval_text

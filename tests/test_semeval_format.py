@@ -173,3 +173,39 @@ def test_a_record_with_an_empty_entity_is_left_out_and_counted(folder):
     assert schema.skipped_records(tables["train"]) == 0
     key = scoring.read_format_key(folder / "test.txt")  # the key keeps it: unanswered, a miss
     assert sorted(key) == ["test-0", "test-1", "test-2"]
+
+
+def test_the_reports_gold_labels_are_read_raw_under_the_parse_stages_ids(folder):
+    """`kdre report` tests archived predictions against the raw test split (no spaCy, whatever
+    the workspace parsed last): its ids and labels must be the parse stage's."""
+    from kdre.data.corpus import test_gold_labels
+
+    data = DatasetConfig(name="semeval-format", format_dir=str(folder))
+    spec, gold = test_gold_labels(data)
+    tables = parse_dataset(data, ParseConfig(), seed=1, progress=False)
+    test = tables["test"]
+    parsed = dict(zip(test["id"].to_pylist(), test["relation"].to_pylist(), strict=True))
+    assert gold == parsed == {"test-0": TEST[0][1], "test-1": "no_relation"}
+    assert spec.scorer == "semeval" and set(spec.labels) == {label.strip() for _, label in TRAIN}
+    (folder / "test.txt").unlink()
+    with pytest.raises(InputError, match="test.txt"):
+        test_gold_labels(data)
+
+
+def test_the_reports_gold_labels_of_the_semeval_release_follow_its_protocol(tmp_path):
+    from conftest import write_records
+
+    from kdre.data.corpus import test_gold_labels
+    from kdre.data.datasets import semeval
+
+    (tmp_path / semeval.TEST_FILE).parent.mkdir(parents=True)
+    write_records(
+        tmp_path / semeval.TEST_FILE,
+        [('8001\t"The <e1>fire</e1> caused <e2>smoke</e2>."', "Cause-Effect(e1,e2)")],
+    )
+    data = DatasetConfig(name="semeval", semeval_dir=str(tmp_path))
+    spec, gold = test_gold_labels(data)
+    assert gold == {"8001": "Cause-Effect(e1,e2)"} and spec is semeval.SPEC
+    lineage = DatasetConfig(name="semeval", semeval_dir=str(tmp_path), semeval_directions=False)
+    spec, gold = test_gold_labels(lineage)
+    assert gold == {"8001": "Cause-Effect"} and spec is semeval.SPEC_UNDIRECTED

@@ -39,6 +39,11 @@ def parse_semeval(
     return _parse_marked(splits, cfg, progress)
 
 
+def split_id(split: str, record_id: str) -> str:
+    """A semeval-format record's id in kdre: such corpora restart their ids in every file."""
+    return f"{split}-{record_id}"
+
+
 def parse_semeval_format(
     data: DatasetConfig, cfg: ParseConfig, seed: int, progress: bool = True
 ) -> dict[str, pa.Table]:
@@ -82,7 +87,7 @@ def parse_semeval_format(
                     ex.line,
                 )
     splits = {
-        name: [dataclasses.replace(ex, id=f"{name}-{ex.id}") for ex in read[name]]
+        name: [dataclasses.replace(ex, id=split_id(name, ex.id)) for ex in read[name]]
         for name in schema.SPLITS
     }
     tables = _parse_marked(splits, cfg, progress)
@@ -221,3 +226,39 @@ def parse_dataset(
     if data.name == "semeval-format":
         return parse_semeval_format(data, cfg, seed, progress)
     return parse_tacred(data, cfg, progress)
+
+
+def test_gold_labels(data: DatasetConfig) -> tuple[DatasetSpec, dict[str, str]]:
+    """The test split's gold relation per example id, as the parse stage names them, read from
+    the raw corpus without parsing it (no spaCy): a report tests archived predictions of the
+    corpus its params name, whatever corpus the workspace parsed last. InputError when the
+    corpus is missing or malformed."""
+    if data.name == "semeval":
+        examples = semeval.read_semeval(Path(data.semeval_dir) / semeval.TEST_FILE)
+        gold = {ex.id: ex.relation for ex in examples}
+        if data.semeval_directions:
+            return semeval.SPEC, gold
+        return semeval.SPEC_UNDIRECTED, {k: semeval.undirected(v) for k, v in gold.items()}
+    if data.name == "semeval-format":
+        root = Path(data.format_dir)
+        read = {
+            name: semeval.read_semeval(root / f"{name}.txt", labels=None, strict=False, skipped=[])
+            for name in ("train", "test")
+        }
+        labels = labels_from_data(
+            {ex.relation for ex in read["train"]}, data.na_label, str(root / "train.txt")
+        )
+        spec = DatasetSpec("semeval-format", labels, data.na_label, "semeval")
+        return spec, {split_id("test", ex.id): ex.relation for ex in read["test"]}
+    custom = data.name == "custom"
+    root = Path(data.custom_dir if custom else data.tacred_dir)
+    test = tacred.read_tacred(root / "test.json", None if custom else tacred.LABELS)
+    if custom:
+        train = tacred.read_tacred(root / "train.json", None)
+        labels = labels_from_data(
+            {r["relation"] for r in train}, data.na_label, str(root / "train.json")
+        )
+        spec = DatasetSpec("custom", labels, data.na_label, "tacred")
+    else:
+        spec = tacred.SPEC
+    return spec, {r["id"]: r["relation"] for r in test}

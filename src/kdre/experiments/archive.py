@@ -145,8 +145,14 @@ def archive_experiments(archive: Path, refs: list[tuple[str, str]]) -> list[str]
         if not any(files[f"metrics/{stem}.json"] for stem in METRIC_FILES):
             continue
         lock = yaml.safe_load(files["dvc.lock"] or "") or {}
-        if "evaluate" not in fresh_stages(lock):  # predictions of an older run: not this one's
-            files = {k: v for k, v in files.items() if k not in PREDICTION_FILES}
+        stems = (*METRIC_FILES, "types")
+        fresh = fresh_stages(lock) if lock else set(stems)
+        # A stage the experiment did not run (a `cgcn` cell stops at the baseline) left the
+        # files of an older run in its commit: they are not this run's, so not archived.
+        stale = {f"metrics/{stem}.json" for stem in stems if stem not in fresh}
+        if "evaluate" not in fresh:  # predictions of an older run: not this one's
+            stale |= set(PREDICTION_FILES)
+        files = {k: v for k, v in files.items() if k not in stale}
         done = subprocess.run(
             ["git", "rev-parse", "-q", "--verify", f"{sha}^"], capture_output=True, text=True
         )

@@ -13,6 +13,7 @@ import pandas as pd
 
 from kdre.data.datasets.base import DatasetSpec
 from kdre.experiments.cells import CELLS, TRANSFER_CELLS, cell_reference, covers
+from kdre.experiments.claim import read_predictions
 from kdre.experiments.runs import VECTORS, Run, same_setup
 
 ROWS: dict[str, dict[str, str]] = {"relation": CELLS["relation"], **TRANSFER_CELLS}
@@ -108,11 +109,6 @@ def markdown(frame: pd.DataFrame) -> list[str]:
             f"{_mean(part['sure'], '.3f')} | {_mean(part['student_seconds'], '.0f')} |"
         )
     return lines
-
-
-def read_predictions(text: str) -> dict[str, str]:
-    """An archived `<id><TAB><label>` prediction file (tables imports this module: no cycle)."""
-    return dict(line.split("\t", 1) for line in text.splitlines() if "\t" in line)
 
 
 def seed_tests(

@@ -9,6 +9,7 @@ noise between seeds.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -16,10 +17,21 @@ import pandas as pd
 
 from kdre import SETUP_VERSION
 from kdre.config import Params
+from kdre.data.corpus import test_gold_labels
 from kdre.data.datasets import dataset_spec
 from kdre.data.datasets.base import DatasetSpec
 from kdre.data.schema import read_split
-from kdre.experiments import mechanisms
+from kdre.errors import InputError
+from kdre.experiments import claim, mechanisms
+from kdre.experiments.claim import (
+    Corpus,
+    corpus_of,
+    knowledge_controls,
+    read_predictions,
+    runs_by_role,
+    setup_defaults,
+)
+from kdre.experiments.published import SEMEVAL, Published, published_for
 from kdre.experiments.runs import (
     SWEPT,
     VECTORS,
@@ -31,15 +43,6 @@ from kdre.experiments.runs import (
     vectors_label,
 )
 
-# Table 3 of the paper (SemEval, macro-F1; C-GCN with GloVe 840B).
-PAPER_SEMEVAL = {
-    "C-GCN": 84.8,
-    "Teacher-S": 85.4,
-    "Teacher-V": 85.9,
-    "Student-S": 85.5,
-    "Student-V": 85.9,
-    "Student-R": 86.8,
-}
 # Table 4 (TACRED only): F1 change of Student-R when one part is removed.
 PAPER_ABLATION_DELTA = {"TSD": -0.8, "HT": -1.2, "TC": -1.6, "MAA": -1.3, "KD": -2.1}
 GAMMA_LETTER = {"scalar": "S", "vector": "V", "relation": "R"}
@@ -141,34 +144,6 @@ def collect(
     return frame.sort_values(order).reset_index(drop=True), skipped
 
 
-# The Knowledge issue's controls of Student-R, each the same student recipe over another teacher:
-# name → the params (flattened) that make a run that control, beside gamma=relation.
-CONTROLS = {
-    "self-distillation (−TC: no type term, same frozen base)": {"teacher.type_constraints": False},
-    "no knowledge (Teacher-R over the ner types)": {"types.source": "ner"},
-}
-_STUDENT_SWITCHES = ("teacher.tsd", "student.hint", "student.maa", "student.kd")
-
-
-def _role(run: Run, defaults: dict) -> str | None:
-    """ "student-r" for the full Student-R of the reference types, a CONTROLS name, or None."""
-    flat = run.resolved()
-    if flat.get("gamma") != "relation" or not all(flat.get(k) for k in _STUDENT_SWITCHES):
-        return None
-    own_types = flatten(defaults).get("types.source")
-    if flat.get("teacher.type_constraints") and flat.get("types.source") == own_types:
-        return "student-r"
-    for name, wanted in CONTROLS.items():
-        extra = {"teacher.type_constraints": True, "types.source": own_types, **wanted}
-        if all(flat.get(k) == v for k, v in extra.items()):
-            return name
-    return None
-
-
-def read_predictions(text: str) -> dict[str, str]:
-    return dict(line.split("\t", 1) for line in text.splitlines() if "\t" in line)
-
-
 def control_comparisons(
     runs: list[Run],
     reference: dict,
@@ -183,14 +158,8 @@ def control_comparisons(
     of a (role, seed) counts, as in :func:`collect`."""
     from kdre.evaluation.significance import paired_bootstrap
 
-    by_role: dict[tuple[str, int], Run] = {}
-    for run in runs:
-        if "student" not in run.metrics or not same_setup(run, reference, defaults):
-            continue
-        role = _role(run, defaults)
-        seed = flatten(run.params).get("seed")
-        if role is not None:
-            by_role.setdefault((role, seed), run)
+    controls = knowledge_controls(published_for(reference).no_knowledge_types)
+    by_role = runs_by_role(runs, reference, defaults, controls)
     rows = []
     for (role, seed), control in sorted(by_role.items(), key=lambda kv: str(kv[0])):
         student = by_role.get(("student-r", seed))
@@ -303,16 +272,18 @@ def by_vectors(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame() if chosen.empty else _stats(chosen, ["vectors", "model"])
 
 
-def summarise(rows: pd.DataFrame) -> pd.DataFrame:
-    """Mean ± std (sample std, n − 1) per model, our delta to our C-GCN, the paper's figures."""
+def summarise(rows: pd.DataFrame, paper: dict[str, float] | None = None) -> pd.DataFrame:
+    """Mean ± std (sample std, n − 1) per model, our delta to our C-GCN, the paper's figures
+    on this corpus (``paper``, SemEval's Table 3 by default; none where it reports none)."""
     if rows.empty:
         return pd.DataFrame()
     names = rows.groupby("model", sort=False)[["kind", "full_model", "ablation"]].first()
     agg = names.join(_stats(rows, "model"))
     base = agg["test_f1_mean"].get("C-GCN")
     agg["delta_vs_cgcn"] = agg["test_f1_mean"] - base if base is not None else float("nan")
-    agg["paper_f1"] = [PAPER_SEMEVAL.get(m) for m in agg.index]
-    agg["paper_delta_vs_cgcn"] = agg["paper_f1"] - PAPER_SEMEVAL["C-GCN"]
+    paper = SEMEVAL.paper if paper is None else paper
+    agg["paper_f1"] = pd.array([paper.get(m) for m in agg.index], dtype="Float64").astype(float)
+    agg["paper_delta_vs_cgcn"] = agg["paper_f1"] - paper.get("C-GCN", float("nan"))
     order = {"baseline": 0, "teacher": 1, "student": 2}
     agg = agg.assign(_k=agg["kind"].map(order), _a=agg["ablation"] != "")
     return agg.sort_values(["_a", "_k"], kind="stable").drop(columns=["_k", "_a"])
@@ -408,20 +379,48 @@ def _versions_table(versions: pd.DataFrame) -> list[str]:
     return lines
 
 
-def _main_table(summary: pd.DataFrame) -> list[str]:
-    lines = [
-        "| model | runs | test F1 mean ± std | dev F1 mean | Δ vs our C-GCN | paper F1 | "
-        "paper Δ | p (vs C-GCN, worst seed) | train min |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
+def _main_table(summary: pd.DataFrame, paper: bool = True) -> list[str]:
+    """The models' rows; ``paper``: with the paper's figure and Δ beside ours."""
+    head = ["model", "runs", "test F1 mean ± std", "dev F1 mean", "Δ vs our C-GCN"]
+    head += ["paper F1", "paper Δ"] if paper else []
+    head += ["p (vs C-GCN, worst seed)", "train min"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for model, r in summary[summary["ablation"] == ""].iterrows():
-        p = _fmt_p(r.get("p_value_max"), r.get("p_samples_min"))
-        lines.append(
-            f"| {model} | {r.n} | {_fmt(r.test_f1_mean)} ± {_fmt(r.test_f1_std)} | "
-            f"{_fmt(r.dev_f1_mean)} | {_fmt(r.delta_vs_cgcn, '+.2f')} | {_fmt(r.paper_f1, '.1f')} "
-            f"| {_fmt(r.paper_delta_vs_cgcn, '+.1f')} | {p} | "
-            f"{_fmt(r.wall_minutes, '.1f')} |"
-        )
+        cells = [
+            model,
+            str(r.n),
+            f"{_fmt(r.test_f1_mean)} ± {_fmt(r.test_f1_std)}",
+            _fmt(r.dev_f1_mean),
+            _fmt(r.delta_vs_cgcn, "+.2f"),
+        ]
+        if paper:
+            cells += [_fmt(r.paper_f1, ".1f"), _fmt(r.paper_delta_vs_cgcn, "+.1f")]
+        cells += [_fmt_p(r.get("p_value_max"), r.get("p_samples_min")), _fmt(r.wall_minutes, ".1f")]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _published_lines(published: Published) -> list[str]:
+    """The paper's standing on this corpus and other systems' published figures."""
+    if published.paper:
+        lines = [
+            "The paper's figures are beside ours for reference only: its SemEval protocol is most "
+            "likely the lineage one (see the table under that protocol, where runs exist)."
+            if published is SEMEVAL
+            else "The paper's figures (one run each) are beside ours for reference only."
+        ]
+    else:
+        lines = [f"The paper reports no figures on {published.title}."]
+    if published.others:
+        lines += [
+            "",
+            f"Published on {published.title}, same split and scoring definition "
+            "(one figure each, as reported):",
+            "",
+            "| system | F1 | source |",
+            "|---|---|---|",
+            *(f"| {name} | {f1:.1f} | {source} |" for name, f1, source in published.others),
+        ]
     return lines
 
 
@@ -438,22 +437,25 @@ def markdown(
     lineage: pd.DataFrame | None = None,
     collapsed: pd.DataFrame | None = None,
     mechanisms: list[str] | None = None,
+    published: Published = SEMEVAL,
+    other_corpora: int = 0,
+    claims: list[str] | None = None,
 ) -> str:
     """The report: main table (the reference word vectors), ablations (with the paper's TACRED
     deltas), the word-vector sources side by side when more than one ran, per-seed rows."""
+    paper = bool(published.paper)
     lines = [
-        "# Results on SemEval-2010 Task 8 (test; models chosen on dev)",
+        f"# Results on {published.title} (test; models chosen on dev)",
         "",
-        "## Official protocol: 19 directed labels, official (9+1)-way macro-F1 (Other excluded)",
+        f"## {published.protocol}",
         "",
-        "The paper's figures are beside ours for reference only: its SemEval protocol is most "
-        "likely the lineage one (see the table under that protocol, where runs exist).",
+        *_published_lines(published),
         "",
     ]
     if summary.empty:
         lines.append("No finished runs of this setup yet.")
     else:
-        lines += _main_table(summary)
+        lines += _main_table(summary, paper)
     if lineage is not None and not lineage.empty:
         lines += [
             "",
@@ -463,9 +465,9 @@ def markdown(
             "`dataset.semeval_directions: false`; the paper's figures on the same protocol, "
             "as far as its SemEval data (from the C-GCN author) can be read.",
             "",
-            *_main_table(lineage),
+            *_main_table(lineage, paper),
         ]
-    if collapsed is not None and not collapsed.empty:
+    if published is SEMEVAL and collapsed is not None and not collapsed.empty:
         lines += [
             "",
             "## The official runs (19 directed labels) scored by the lineage figure",
@@ -475,7 +477,7 @@ def markdown(
             "labels). Test only (dev predictions are not archived) and without p-values (see the "
             "official table).",
             "",
-            *_main_table(collapsed),
+            *_main_table(collapsed, paper),
         ]
     if summary.empty:
         return "\n".join([*lines, ""])
@@ -498,6 +500,8 @@ def markdown(
             )
     if controls is not None and not controls.empty:
         lines += ["", *_controls_table(controls, control_samples)]
+    if claims:
+        lines += claims
     if vectors is not None and vectors.index.get_level_values("vectors").nunique() > 1:
         lines += [
             "",
@@ -513,8 +517,15 @@ def markdown(
     if skipped:
         lines += [
             f"Left out ({len(skipped)}), as they ran another setup version than v{SETUP_VERSION} "
-            f"(older code) or their params differ from params.yaml beyond "
+            f"(older code) or their params differ from this setup's beyond "
             f"{', '.join(SWEPT + VECTORS)}: {', '.join(sorted(skipped))}.",
+            "",
+        ]
+    if other_corpora:
+        lines += [
+            "1 run of another corpus is in its own report."
+            if other_corpora == 1
+            else f"{other_corpora} runs of other corpora are in their own reports.",
             "",
         ]
     if notes:
@@ -522,8 +533,9 @@ def markdown(
     return "\n".join(lines)
 
 
-def plot(summary: pd.DataFrame, path: Path | str) -> None:
-    """Mean test F1 per model with ±1 std error bars, the paper's figure as a marker."""
+def plot(summary: pd.DataFrame, path: Path | str, published: Published = SEMEVAL) -> None:
+    """Mean test F1 per model with ±1 std error bars, the paper's figure (where it reports one
+    on this corpus) as a marker."""
     from matplotlib.figure import Figure  # not pyplot: a library keeps the user's backend
 
     fig = Figure(figsize=(max(6, 0.7 * len(summary)), 4))
@@ -538,16 +550,18 @@ def plot(summary: pd.DataFrame, path: Path | str) -> None:
         label="ours (mean ± std over seeds)",
     )
     paper = summary["paper_f1"]
-    ax.scatter(
-        [i for i, v in zip(x, paper, strict=True) if pd.notna(v)],
-        [v for v in paper if pd.notna(v)],
-        color="#dd8452",
-        marker="D",
-        zorder=3,
-        label="paper (single run, GloVe 840B)",
-    )
+    if paper.notna().any():
+        ax.scatter(
+            [i for i, v in zip(x, paper, strict=True) if pd.notna(v)],
+            [v for v in paper if pd.notna(v)],
+            color="#dd8452",
+            marker="D",
+            zorder=3,
+            label="paper (single run, GloVe 840B)",
+        )
     ax.set_xticks(list(x), list(summary.index), rotation=35, ha="right")
-    ax.set_ylabel("test macro-F1")
+    ax.set_ylabel("test macro-F1" if published.scorer == "semeval" else "test micro-F1")
+    ax.set_title(published.title, fontsize=9)
     low = min(summary["test_f1_mean"].min(), paper.min(skipna=True) if paper.notna().any() else 100)
     ax.set_ylim(max(0, low - 5), 100)
     ax.legend(loc="lower right", fontsize=8)
@@ -556,40 +570,26 @@ def plot(summary: pd.DataFrame, path: Path | str) -> None:
     fig.savefig(path, dpi=120)
 
 
-NOTES = """## Where this setup differs from the paper
-
-- Word vectors: the paper uses GloVe 840B (300-d). Nothing can be downloaded at run time here,
-  so the default is the offline source chosen on dev (`embeddings.source` in params.yaml, see
-  docs/params.md); a user with GloVe 840B sets `embeddings.source: file` and `embeddings.path`.
-- Parser: spaCy `en_core_web_sm` 3.8 instead of Stanford CoreNLP, for tokens, POS, NER and the
-  dependency tree.
-- Entity types (`types.source`): the paper takes them from an NER tagger, which types 98.7 %
-  of SemEval's training nominals `O` (the pattern graph is then close to a constant prior).
-  kdre's default types each nominal by its WordNet 3.0 noun supersense; rows marked
-  "[ner types]" use spaCy's NER types instead (the no-knowledge control).
-- Teacher-R trains Γ with Adam over cached dropout passes of its frozen C-GCN
-  (`teacher.gamma_lr`, `teacher.base_dropout_passes`); see docs/model-notes.md.
-- The paper reports one run per model; each row here is a mean over seeds (sample std).
-- The matrix runs at 1 torch thread per job (two jobs on 2 cores); the default `dvc repro` at 2.
-  The thread count can reorder float sums, so a seed's numbers may differ between the two
-  (seed 1, setup v2: the C-GCN's test F1 is 79.93 at both, Student-R's 81.81 at 1 thread and
-  81.64 at 2). Each model and seed is counted once, from the
-  matrix when it ran it; the `threads` column of "Every run" says which.
-- The paper's Table 4 ablations are on TACRED; their deltas are shown for direction only.
-- Teacher-R reads the gold label, so its dev/test scores are never results and are left out.
-"""
-
-
 CONTROL_SAMPLES = 1000
 
 
-def test_gold(path: Path, dataset: str) -> tuple[DatasetSpec | None, dict[str, str] | None]:
-    """The gold labels of a parsed test split (``path``), for the controls' bootstrap;
-    (None, None) when this clone has not parsed it (the Δ are shown without p)."""
-    if not path.exists():
+def test_gold(params: Params, parsed: Path) -> tuple[DatasetSpec | None, dict[str, str] | None]:
+    """The gold test labels of the corpus ``params`` name, for the bootstraps: read from the raw
+    corpus (no parsing); where this clone lacks it, from the parsed test split under ``parsed``
+    if that is SemEval or TACRED as named (a corpus whose labels come from its data could be
+    another folder's); else (None, None), and the Δ are shown without p."""
+    try:
+        return test_gold_labels(params.dataset)
+    except InputError:
+        pass
+    path = parsed / "test.parquet"
+    if params.dataset.name not in ("semeval", "tacred") or not path.exists():
+        return None, None
+    try:
+        spec = dataset_spec(params.dataset.name, parsed)
+    except InputError:  # the workspace parsed another dataset
         return None, None
     frame = read_split(path, validate=False)
-    spec = dataset_spec(dataset, path.parent)
     return spec, dict(zip(frame["id"].astype(str), frame["relation"].astype(str), strict=True))
 
 
@@ -603,6 +603,7 @@ class Report:
     summary: pd.DataFrame
     runs: int
     skipped: list[str]
+    published: Published = SEMEVAL
 
 
 def _mechanisms(
@@ -620,15 +621,23 @@ def build_report(
     found: list[Run | str],
     spec: DatasetSpec | None = None,
     gold: dict[str, str] | None = None,
+    beside: Sequence[Corpus] = (),
 ) -> Report:
     """The report of the runs ``found`` (a string: a run that cannot be used, and why) that
-    belong to the ``reference`` params' setup."""
+    belong to the ``reference`` params' setup; ``beside``: other corpora's setups whose
+    Student-R and controls stand in the claim table beside this one's (kdre.experiments.claim)."""
     runs = [r for r in found if isinstance(r, Run)]
-    defaults = asdict(Params())
+    # the typed config of the reference: its own types are the ones rows are not tagged with
+    defaults = setup_defaults(reference)
+    published = published_for(reference)
     rows, skipped = collect(runs, reference, defaults)
     skipped += [r for r in found if isinstance(r, str)]
+    elsewhere = {r.name for r in runs if corpus_of(r.resolved()) != corpus_of(flatten(defaults))}
+    skipped = [s for s in skipped if s not in elsewhere]
     own_vectors = vectors_label(reference, defaults)
-    summary = summarise(rows[rows["vectors"] == own_vectors] if not rows.empty else rows)
+    summary = summarise(
+        rows[rows["vectors"] == own_vectors] if not rows.empty else rows, published.paper
+    )
     every, _ = collect(runs, reference, defaults, any_version=True)
     own = every[every["vectors"] == own_vectors] if not every.empty else every
     versions = by_version(own) if not own.empty else None
@@ -641,21 +650,24 @@ def build_report(
     if not lineage_rows.empty:
         lineage_rows = lineage_rows[lineage_rows["vectors"] == own_vectors]
         skipped = [s for s in skipped if s not in set(lineage_rows["run"])]
-    lineage = summarise(lineage_rows) if not lineage_rows.empty else None
+    lineage = summarise(lineage_rows, published.paper) if not lineage_rows.empty else None
     controls = control_comparisons(runs, reference, defaults, gold, spec, CONTROL_SAMPLES)
     collapsed = collapsed_rows(runs, reference, defaults, own_vectors, gold)
     text = markdown(
         summary,
         rows,
         skipped,
-        NOTES,
+        published.notes,
         by_vectors(rows),
         own_vectors,
         versions,
         controls,
         CONTROL_SAMPLES,
         lineage,
-        summarise(collapsed),
+        summarise(collapsed, published.paper),
         _mechanisms(runs, reference, defaults, spec, gold),
+        published,
+        len(elsewhere),
+        claim.markdown(claim.claim_rows([Corpus(reference, spec, gold), *beside], runs)),
     )
-    return Report(text, rows, summary, len(runs), skipped)
+    return Report(text, rows, summary, len(runs), skipped, published)
