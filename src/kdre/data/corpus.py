@@ -44,6 +44,22 @@ def split_id(split: str, record_id: str) -> str:
     return f"{split}-{record_id}"
 
 
+def semeval_format_spec(data: DatasetConfig, train: list) -> DatasetSpec:
+    """A semeval-format corpus's label set: its training examples' (``dataset.na_label``
+    first), scored by the SemEval official definition."""
+    path = str(Path(data.format_dir) / "train.txt")
+    labels = labels_from_data({ex.relation for ex in train}, data.na_label, path)
+    return DatasetSpec("semeval-format", labels, data.na_label, "semeval")
+
+
+def custom_spec(data: DatasetConfig, train: list[dict]) -> DatasetSpec:
+    """A custom (TACRED-format) corpus's label set: its training records' (``na_label``
+    first), scored as TACRED is."""
+    path = str(Path(data.custom_dir) / "train.json")
+    labels = labels_from_data({r["relation"] for r in train}, data.na_label, path)
+    return DatasetSpec("custom", labels, data.na_label, "tacred")
+
+
 def parse_semeval_format(
     data: DatasetConfig, cfg: ParseConfig, seed: int, progress: bool = True
 ) -> dict[str, pa.Table]:
@@ -74,9 +90,8 @@ def parse_semeval_format(
         held = set(stratified_holdout([ex.relation for ex in train_all], data.dev_size, seed))
         read["train"] = [ex for i, ex in enumerate(train_all) if i not in held]
         read["dev"] = [ex for i, ex in enumerate(train_all) if i in held]
-    labels = labels_from_data(
-        {ex.relation for ex in read["train"]}, data.na_label, str(paths["train"])
-    )
+    spec = semeval_format_spec(data, read["train"])
+    labels = spec.labels
     for name in ("dev", "test"):
         for ex in read[name]:
             if ex.relation not in labels:
@@ -91,7 +106,7 @@ def parse_semeval_format(
         for name in schema.SPLITS
     }
     tables = _parse_marked(splits, cfg, progress)
-    meta = spec_metadata(DatasetSpec("semeval-format", labels, data.na_label, "semeval"))
+    meta = spec_metadata(spec)
     return {
         k: t.replace_schema_metadata(
             {**(t.schema.metadata or {}), **meta, schema.SKIPPED_KEY: str(len(skipped[k]))}
@@ -143,9 +158,8 @@ def parse_tacred(
     allowed = None if custom else tacred.LABELS
     splits = {name: tacred.read_tacred(root / f"{name}.json", allowed) for name in schema.SPLITS}
     if custom:
-        labels = labels_from_data(
-            {r["relation"] for r in splits["train"]}, data.na_label, str(root / "train.json")
-        )
+        spec = custom_spec(data, splits["train"])
+        labels = spec.labels
         for name in ("dev", "test"):
             for row in splits[name]:
                 if row["relation"] not in labels:
@@ -155,7 +169,6 @@ def parse_tacred(
                         root / f"{name}.json",
                         record=row["id"],
                     )
-        spec = DatasetSpec("custom", labels, data.na_label, "tacred")
     else:
         spec = tacred.SPEC
     owner: dict[str, str] = {}
@@ -245,20 +258,13 @@ def test_gold_labels(data: DatasetConfig) -> tuple[DatasetSpec, dict[str, str]]:
             name: semeval.read_semeval(root / f"{name}.txt", labels=None, strict=False, skipped=[])
             for name in ("train", "test")
         }
-        labels = labels_from_data(
-            {ex.relation for ex in read["train"]}, data.na_label, str(root / "train.txt")
-        )
-        spec = DatasetSpec("semeval-format", labels, data.na_label, "semeval")
+        spec = semeval_format_spec(data, read["train"])
         return spec, {split_id("test", ex.id): ex.relation for ex in read["test"]}
     custom = data.name == "custom"
     root = Path(data.custom_dir if custom else data.tacred_dir)
     test = tacred.read_tacred(root / "test.json", None if custom else tacred.LABELS)
     if custom:
-        train = tacred.read_tacred(root / "train.json", None)
-        labels = labels_from_data(
-            {r["relation"] for r in train}, data.na_label, str(root / "train.json")
-        )
-        spec = DatasetSpec("custom", labels, data.na_label, "tacred")
+        spec = custom_spec(data, tacred.read_tacred(root / "train.json", None))
     else:
         spec = tacred.SPEC
     return spec, {r["id"]: r["relation"] for r in test}

@@ -87,6 +87,13 @@ def read_predictions(text: str) -> dict[str, str]:
     return dict(line.split("\t", 1) for line in text.splitlines() if "\t" in line)
 
 
+def labels_for(text: str | None, ids: list[str]) -> list[str] | None:
+    """An archived prediction file's labels in the order of ``ids``; None when there is no
+    file or it lacks one of them (a run of another split or corpus cannot be compared)."""
+    pred = read_predictions(text) if text else {}
+    return [pred[i] for i in ids] if all(i in pred for i in ids) else None
+
+
 @dataclass(frozen=True)
 class Corpus:
     """One corpus's setup (its params file's content) and its gold test labels (None where
@@ -112,16 +119,13 @@ def _comparison(
     if corpus.gold is None or corpus.spec is None:
         return out
     ids = sorted(corpus.gold)
-    labels: dict[str, dict[int, list[str]]] = {"a": {}, "b": {}}
-    for side, runs in (("a", a), ("b", b)):
-        for s in seeds:
-            pred = read_predictions(runs[s][1]) if runs[s][1] else {}
-            if all(i in pred for i in ids):
-                labels[side][s] = [pred[i] for i in ids]
-    if len(set(labels["a"]) & set(labels["b"])) >= 2:
+    labels = {s: (labels_for(a[s][1], ids), labels_for(b[s][1], ids)) for s in seeds}
+    both = {s: pair for s, pair in labels.items() if None not in pair}
+    if len(both) >= 2:
         gold = [corpus.gold[i] for i in ids]
-        test = seed_bootstrap(corpus.spec, gold, labels["a"], labels["b"], SAMPLES)
-        out["p"] = test["p_value"]
+        first = {s: pa for s, (pa, _) in both.items()}
+        second = {s: pb for s, (_, pb) in both.items()}
+        out["p"] = seed_bootstrap(corpus.spec, gold, first, second, SAMPLES)["p_value"]
     return out
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from kdre.data.datasets.base import DatasetSpec
 from kdre.experiments.cells import CELLS, TRANSFER_CELLS, cell_reference, covers
-from kdre.experiments.claim import read_predictions
+from kdre.experiments.claim import labels_for
 from kdre.experiments.runs import VECTORS, Run, same_setup
 
 ROWS: dict[str, dict[str, str]] = {"relation": CELLS["relation"], **TRANSFER_CELLS}
@@ -130,10 +130,9 @@ def seed_tests(
     def predictions(cell: str) -> dict[int, list[str]]:
         out = {}
         for row in frame[frame["cell"] == cell].itertuples():
-            if isinstance(row.predictions, str):
-                pred = read_predictions(row.predictions)
-                if all(i in pred for i in ids):
-                    out[int(row.seed)] = [pred[i] for i in ids]
+            labels = labels_for(row.predictions if isinstance(row.predictions, str) else None, ids)
+            if labels is not None:
+                out[int(row.seed)] = labels
         return out
 
     for a, b in COMPARISONS:

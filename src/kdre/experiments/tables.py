@@ -27,6 +27,7 @@ from kdre.experiments.claim import (
     Corpus,
     corpus_of,
     knowledge_controls,
+    labels_for,
     read_predictions,
     runs_by_role,
     setup_defaults,
@@ -167,16 +168,16 @@ def control_comparisons(
             continue
         delta = student.metrics["student"]["test"]["f1"] - control.metrics["student"]["test"]["f1"]
         row = {"control": role, "seed": seed, "delta_f1": delta, "p_value": None}
-        a, b = student.predictions.get("student"), control.predictions.get("student")
-        if gold and a and b:
-            pa, pb = read_predictions(a), read_predictions(b)
+        if gold:
             ids = sorted(gold)
-            if all(i in pa and i in pb for i in ids):
+            pa = labels_for(student.predictions.get("student"), ids)
+            pb = labels_for(control.predictions.get("student"), ids)
+            if pa is not None and pb is not None:
                 test = paired_bootstrap(
                     spec,
                     [gold[i] for i in ids],
-                    [pa[i] for i in ids],
-                    [pb[i] for i in ids],
+                    pa,
+                    pb,
                     samples,
                     seed=int(seed),
                 )
