@@ -110,6 +110,23 @@ def test_without_dev_txt_dev_is_held_out_of_train(folder):
     assert tables["dev"]["id"].to_pylist()[0].startswith("dev-")
 
 
+def test_without_dev_txt_the_label_set_is_all_of_train_txts(folder, tmp_path):
+    """dev_size 4 of 5 holds out every relation seen once: they stay in the label set (dev
+    holds them), for every seed, and the report's raw gold reader names the same set."""
+    from kdre.data import schema
+    from kdre.data.corpus import test_gold_labels
+
+    (folder / "dev.txt").unlink()
+    data = DatasetConfig(name="semeval-format", format_dir=str(folder), dev_size=4)
+    tables = parse_dataset(data, ParseConfig(), seed=1, progress=False)
+    assert set(tables["train"]["relation"].to_pylist()) == {"no_relation"}
+    out = tmp_path / "parsed"
+    schema.write_splits(tables, out)
+    parsed = dataset_spec("semeval-format", out)
+    assert set(parsed.labels) == {label.strip() for _, label in TRAIN}
+    assert test_gold_labels(data)[0].labels == parsed.labels
+
+
 def test_official_macro_f1_on_any_directed_label_set_with_its_na_label():
     key = {
         "a": "per:employee_of(e1,e2)",

@@ -66,8 +66,9 @@ def parse_semeval_format(
     """A corpus in SemEval's record format (``dataset.name: semeval-format``, e.g. KBP37):
     train.txt, test.txt and dev.txt when the corpus has one (else ``dev_size`` examples of
     train held out, stratified), read leniently (:func:`semeval.read_semeval`, ``strict``
-    false); the label set is train's (``dataset.na_label`` first); ids become ``<split>-<id>``,
-    as such corpora restart their ids in every file."""
+    false); the label set is all of train.txt's (``dataset.na_label`` first), also when dev is
+    held out of it; ids become ``<split>-<id>``, as such corpora restart their ids in every
+    file."""
     root = Path(data.format_dir)
     paths = {name: root / f"{name}.txt" for name in schema.SPLITS}
     for name in ("train", "test"):
@@ -81,6 +82,9 @@ def parse_semeval_format(
         for name, path in paths.items()
         if path.is_file()
     }
+    # The label set is all of train.txt's, before any dev is held out of it: the same for every
+    # seed, and the one test_gold_labels reads without parsing.
+    spec = semeval_format_spec(data, read["train"])
     if "dev" not in read:
         train_all = read["train"]
         if data.dev_size >= len(train_all):
@@ -90,7 +94,6 @@ def parse_semeval_format(
         held = set(stratified_holdout([ex.relation for ex in train_all], data.dev_size, seed))
         read["train"] = [ex for i, ex in enumerate(train_all) if i not in held]
         read["dev"] = [ex for i, ex in enumerate(train_all) if i in held]
-    spec = semeval_format_spec(data, read["train"])
     labels = spec.labels
     for name in ("dev", "test"):
         for ex in read[name]:
