@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "wordnet-table": ("stages.wordnet_table", "wordnet_table"),
     "params-reference": ("stages.params_reference", "params_reference"),
     "score": ("stages.score", "app"),
+    "rule-errors": ("stages.rule_errors", "rule_errors_cmd"),
 }
 MARKUP = "markdown"
 
