@@ -2,17 +2,19 @@
 
 The paper's knowledge is G(p), the relation distribution of an example's type pattern on train.
 It can only help a model where the model errs *and* G(p) prefers the gold label to the model's
-answer; where G(p) prefers the wrong answer, the rules reinforce the error. Counting both over a
-model's test errors bounds what the types' knowledge can add to that model: if the C-GCN's
-errors are mostly ones the rules agree with, a teacher built on the rules has little to teach a
-student of the C-GCN's kind, however the soft labels are distilled. The same G(p) as the
-teacher's (:class:`kdre.knowledge.graph.PatternTable`: counts of train, NA = ``graph.na_prob``).
+answer; where G(p) prefers the wrong answer, the rules reinforce the error (a scalar γ adds
+γ·G(p) to every label alike, so it can only move a decision towards the label G(p) prefers).
+Counting both over a model's test errors shows how much the types' knowledge has to offer that
+model: if the C-GCN's errors are mostly ones the rules agree with, a teacher built on the rules
+has little to teach a student of the C-GCN's kind, however the soft labels are distilled. The
+same G(p) as the teacher's (:class:`kdre.knowledge.graph.PatternTable`: counts of train, NA =
+``graph.na_prob``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -33,11 +35,10 @@ class RuleVerdicts:
     ruled_out: int  # of those, ones whose pattern never had that relation on train: G(p) = 0
     ruled_out_right: int  # of those, right ones: a hard type filter would have lost them
 
-    def to_dict(self) -> dict[str, int]:
-        return asdict(self)
 
-
-def rule_table(train: pd.DataFrame, labels: list[str], na_label: str, na_prob: float):
+def rule_table(
+    train: pd.DataFrame, labels: list[str], na_label: str, na_prob: float
+) -> PatternTable:
     """G(p) as the teacher computes it from a typed training split."""
     return PatternTable(build_graph(train, na_label), labels, na_label, na_prob)
 
