@@ -390,6 +390,23 @@ def test_student_r_is_compared_with_both_controls_on_their_predictions():
         control_samples=200,
     )
     assert "Knowledge: Student-R against its controls" in text and "s1: +5.00" in text
+    # every pair above shares its C-GCN; a control whose seed retrained to another C-GCN
+    # (another CPU) is marked, and the table says what the mark means
+    assert table["same_base"].tolist() == [True, True] and "other C-GCN" not in text
+    runs[1] = Run("tc", runs[1].params, metrics(71, 70, 75), preds(3))
+    marked = control_comparisons(runs, ref, defaults, gold, SPEC, samples=200)
+    assert sorted(marked["same_base"].tolist()) == [False, True]
+    text = markdown(
+        summarise(collect(runs, ref, defaults)[0]),
+        collect(runs, ref, defaults)[0],
+        [],
+        "",
+        controls=marked,
+        control_samples=200,
+    )
+    assert "s1: +5.00 (" in text and "; other C-GCN)" in text
+    assert "*other C-GCN*: the two runs' C-GCNs differ" in text
+    assert text.count("other C-GCN)") == 1  # the no-knowledge pair shares its base
     # without gold at hand the Δ stay, the p-values go
     assert control_comparisons(runs, ref, defaults, None, SPEC)["p_value"].isna().all()
 
@@ -697,3 +714,25 @@ def test_a_kbp37_report_is_titled_framed_and_controlled_by_its_own_corpus():
     assert semeval_text.startswith("# Results on SemEval-2010 Task 8")
     assert "| paper F1 | paper Δ |" in semeval_text
     assert "2 runs of other corpora are in their own reports." in semeval_text
+
+
+def test_a_seeds_c_gcn_row_is_the_one_student_r_was_distilled_beside():
+    """Two runs of one seed may hold different C-GCNs (the seed retrained on another CPU): the
+    C-GCN row and the Δ vs C-GCN come from Student-R's own run, not from whichever control's
+    run sorts first by name."""
+    from kdre.experiments.tables import build_report
+
+    ref = {**params(gamma="relation"), "types": {"source": "wordnet"}}
+    no_tc = {
+        **params(gamma="relation", teacher__type_constraints=False),
+        "types": {"source": "wordnet"},
+    }
+    runs = [
+        Run("a-no-tc-s1", {**no_tc, "seed": 1}, metrics(79.0, 79.0, 81.0)),
+        Run("b-relation-s1", {**ref, "seed": 1}, metrics(80.0, 90.0, 82.0)),
+    ]
+    report = build_report(ref, runs)
+    assert report.summary.loc["C-GCN", "test_f1_mean"] == pytest.approx(80.0)
+    cgcn = report.rows[report.rows["model"] == "C-GCN"]
+    assert cgcn["run"].tolist() == ["b-relation-s1"]
+    assert "other C-GCN" in report.text  # the control pair is marked

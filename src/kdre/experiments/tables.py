@@ -29,6 +29,7 @@ from kdre.experiments.claim import (
     knowledge_controls,
     labels_for,
     read_predictions,
+    role_of,
     runs_by_role,
     setup_defaults,
 )
@@ -167,7 +168,13 @@ def control_comparisons(
         if role == "student-r" or student is None:
             continue
         delta = student.metrics["student"]["test"]["f1"] - control.metrics["student"]["test"]["f1"]
-        row = {"control": role, "seed": seed, "delta_f1": delta, "p_value": None}
+        row = {
+            "control": role,
+            "seed": seed,
+            "delta_f1": delta,
+            "p_value": None,
+            "same_base": same_base(student, control),
+        }
         if gold:
             ids = sorted(gold)
             pa = labels_for(student.predictions.get("student"), ids)
@@ -183,7 +190,22 @@ def control_comparisons(
                 )
                 row["p_value"] = test["p_value"]
         rows.append(row)
-    return pd.DataFrame(rows, columns=["control", "seed", "delta_f1", "p_value"])
+    return pd.DataFrame(rows, columns=["control", "seed", "delta_f1", "p_value", "same_base"])
+
+
+def same_base(a: Run, b: Run) -> bool | None:
+    """Whether two runs of one seed hold the same C-GCN, judged by its recorded dev and test
+    scores (None where either run lacks them). A control is meant to change one thing; but the
+    same seed retrained on another CPU (MKL takes other paths on AMD and Intel) or at another
+    thread count gives another C-GCN, and then the pair differs in its base too."""
+
+    def scores(run: Run) -> tuple | None:
+        base = run.metrics.get("baseline", {})
+        dev, test = base.get("dev", {}).get("f1"), base.get("test", {}).get("f1")
+        return None if dev is None or test is None else (round(dev, 6), round(test, 6))
+
+    sa, sb = scores(a), scores(b)
+    return None if sa is None or sb is None else sa == sb
 
 
 def collapsed_rows(
@@ -230,17 +252,32 @@ def _controls_table(controls: pd.DataFrame, samples: int) -> list[str]:
         "",
         "Δ = Student-R's test F1 minus the control student's; p = paired bootstrap "
         f'({samples} resamples) of "Student-R is better" on the two runs\' test predictions.',
+        *(
+            [
+                "*other C-GCN*: the two runs' C-GCNs differ (the seed retrained on another CPU "
+                "or thread count), so that pair differs in its base as well as in the control's "
+                "one change.",
+            ]
+            if "same_base" in controls and controls["same_base"].map(_other_base).any()
+            else []
+        ),
         "",
         "| control | seeds | Δ test F1 mean | per seed: Δ (p) |",
         "|---|---|---|---|",
     ]
     for name, group in controls.groupby("control", sort=False):
         per_seed = ", ".join(
-            f"s{r.seed}: {r.delta_f1:+.2f} ({_fmt_p(r.p_value, samples)})"
+            f"s{r.seed}: {r.delta_f1:+.2f} ({_fmt_p(r.p_value, samples)}"
+            f"{'; other C-GCN' if _other_base(getattr(r, 'same_base', None)) else ''})"
             for r in group.itertuples()
         )
         lines.append(f"| {name} | {len(group)} | {group['delta_f1'].mean():+.2f} | {per_seed} |")
     return lines
+
+
+def _other_base(same) -> bool:
+    """True only where the two runs' C-GCNs are known to differ (not where unknown)."""
+    return same is not None and not pd.isna(same) and not bool(same)
 
 
 def _stats(rows: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
@@ -628,6 +665,20 @@ def _mechanisms(
     return [*table, *mechanisms.tests_markdown(mechanisms.seed_tests(frame, spec, gold))]
 
 
+def full_model_first(runs: list[Run], reference: dict, defaults: dict) -> list[Run]:
+    """``runs`` with Student-R's own runs first, the order otherwise kept. A seed's C-GCN row
+    comes from the first run that holds it; every run of a seed normally retrains or restores
+    the same C-GCN, but a seed retrained on another CPU gives another one (KBP37 seed 1: test
+    60.74 on AMD, 61.84 on Intel), and then the C-GCN shown must be the one Student-R was
+    distilled beside, not whichever control's run sorts first by name."""
+    controls = knowledge_controls(published_for(reference).no_knowledge_types)
+
+    def full(run: Run) -> bool:
+        return "student" in run.metrics and role_of(run, defaults, controls) == "student-r"
+
+    return sorted(runs, key=lambda run: not full(run))
+
+
 def build_report(
     reference: dict,
     found: list[Run | str],
@@ -638,9 +689,9 @@ def build_report(
     """The report of the runs ``found`` (a string: a run that cannot be used, and why) that
     belong to the ``reference`` params' setup; ``beside``: other corpora's setups whose
     Student-R and controls stand in the claim table beside this one's (kdre.experiments.claim)."""
-    runs = [r for r in found if isinstance(r, Run)]
     # the typed config of the reference: its own types are the ones rows are not tagged with
     defaults = setup_defaults(reference)
+    runs = full_model_first([r for r in found if isinstance(r, Run)], reference, defaults)
     published = published_for(reference)
     rows, skipped = collect(runs, reference, defaults)
     skipped += [r for r in found if isinstance(r, str)]
