@@ -129,6 +129,32 @@ def _comparison(
     return out
 
 
+def same_base(a: Run, b: Run) -> bool | None:
+    """Whether two runs of one seed hold the same C-GCN, judged by its recorded dev and test
+    scores (None where either run lacks them). A control is meant to change one thing; but the
+    same seed retrained on another CPU (MKL takes other paths on AMD and Intel) or at another
+    thread count gives another C-GCN, and then the pair differs in its base too."""
+
+    def scores(run: Run) -> tuple | None:
+        base = run.metrics.get("baseline", {})
+        dev, test = base.get("dev", {}).get("f1"), base.get("test", {}).get("f1")
+        return None if dev is None or test is None else (round(dev, 6), round(test, 6))
+
+    sa, sb = scores(a), scores(b)
+    return None if sa is None or sb is None else sa == sb
+
+
+def _other_bases(by_role: dict[tuple[str, int], Run], role: str) -> list[int]:
+    """The seeds whose ``role`` run holds another C-GCN than Student-R's run of that seed."""
+    return sorted(
+        seed
+        for (r, seed), run in by_role.items()
+        if r == role
+        and ("student-r", seed) in by_role
+        and same_base(by_role[("student-r", seed)], run) is False
+    )
+
+
 def claim_rows(corpora: list[Corpus], runs: list[Run]) -> pd.DataFrame:
     """One row per corpus with a Student-R run: the means over Student-R's seeds, and Student-R
     minus the C-GCN of the same runs and minus each control, seed by seed."""
@@ -157,6 +183,8 @@ def claim_rows(corpora: list[Corpus], runs: list[Run]) -> pd.DataFrame:
                 **_prefixed("cgcn", _comparison(corpus, student, cgcn)),
                 **_prefixed("self", _comparison(corpus, student, self_distilled)),
                 **_prefixed("none", _comparison(corpus, student, uninformed)),
+                "self_other_base": _other_bases(by_role, SELF_DISTILLATION),
+                "none_other_base": _other_bases(by_role, no_knowledge),
                 "paper_delta": (
                     paper["Student-R"] - paper["C-GCN"]
                     if "Student-R" in paper and "C-GCN" in paper
@@ -189,6 +217,9 @@ def _delta(row: pd.Series, prefix: str) -> str:
     text = f"{delta:+.2f} ({int(seeds)} seed{'s' if seeds != 1 else ''}"
     if p is not None and not pd.isna(p):
         text += f", p {'< 0.001' if p < 1 / SAMPLES else f'{p:.3f}'}"
+    other = row.get(f"{prefix}_other_base")
+    if isinstance(other, list) and other:
+        text += f"; {', '.join(f's{s}' for s in other)}: other C-GCN"
     return text + ")"
 
 
@@ -206,7 +237,9 @@ def markdown(rows: pd.DataFrame) -> list[str]:
         f'test examples resampled together, {SAMPLES} resamples) of "Student-R is better" where '
         "both kept predictions of ≥ 2 seeds. The claim needs Student-R above the C-GCN and above "
         "both controls: the C-GCN gap alone can be distillation's, not the knowledge's. "
-        "'not run': no finished run of this setup version.",
+        "'not run': no finished run of this setup version. 'sN: other C-GCN': on that seed "
+        "the control's run holds another C-GCN than Student-R's (the seed retrained on another "
+        "CPU or thread count), so the pair differs in its base too.",
         "",
         "| corpus (types) | seeds | C-GCN | Student-R | Δ vs C-GCN | Δ vs self-distillation "
         "(−TC) | Δ vs no knowledge | paper's Δ vs C-GCN |",

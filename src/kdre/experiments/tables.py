@@ -31,6 +31,7 @@ from kdre.experiments.claim import (
     read_predictions,
     role_of,
     runs_by_role,
+    same_base,
     setup_defaults,
 )
 from kdre.experiments.published import SEMEVAL, Published, published_for
@@ -191,21 +192,6 @@ def control_comparisons(
                 row["p_value"] = test["p_value"]
         rows.append(row)
     return pd.DataFrame(rows, columns=["control", "seed", "delta_f1", "p_value", "same_base"])
-
-
-def same_base(a: Run, b: Run) -> bool | None:
-    """Whether two runs of one seed hold the same C-GCN, judged by its recorded dev and test
-    scores (None where either run lacks them). A control is meant to change one thing; but the
-    same seed retrained on another CPU (MKL takes other paths on AMD and Intel) or at another
-    thread count gives another C-GCN, and then the pair differs in its base too."""
-
-    def scores(run: Run) -> tuple | None:
-        base = run.metrics.get("baseline", {})
-        dev, test = base.get("dev", {}).get("f1"), base.get("test", {}).get("f1")
-        return None if dev is None or test is None else (round(dev, 6), round(test, 6))
-
-    sa, sb = scores(a), scores(b)
-    return None if sa is None or sb is None else sa == sb
 
 
 def collapsed_rows(
