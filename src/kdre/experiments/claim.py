@@ -132,8 +132,8 @@ def _comparison(
 def same_base(a: Run, b: Run) -> bool | None:
     """Whether two runs of one seed hold the same C-GCN, judged by its recorded dev and test
     scores (None where either run lacks them). A control is meant to change one thing; but the
-    same seed retrained on another CPU (MKL takes other paths on AMD and Intel) or at another
-    thread count gives another C-GCN, and then the pair differs in its base too."""
+    same seed retrained on another host (docs/reproducibility.md: not yet explained) or at
+    another thread count gives another C-GCN, and then the pair differs in its base too."""
 
     def scores(run: Run) -> tuple | None:
         base = run.metrics.get("baseline", {})
