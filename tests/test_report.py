@@ -381,14 +381,12 @@ def test_student_r_is_compared_with_both_controls_on_their_predictions():
     assert tc.delta_f1 == pytest.approx(5.0) and ner.delta_f1 == pytest.approx(0.5)
     assert tc.p_value < 0.05  # a third of the positives lost vs a ninth
     assert ner.p_value > tc.p_value
-    text = markdown(
-        summarise(collect(runs, ref, defaults)[0]),
-        collect(runs, ref, defaults)[0],
-        [],
-        "",
-        controls=table,
-        control_samples=200,
-    )
+
+    def report(controls) -> str:
+        rows = collect(runs, ref, defaults)[0]
+        return markdown(summarise(rows), rows, [], "", controls=controls, control_samples=200)
+
+    text = report(table)
     assert "Knowledge: Student-R against its controls" in text and "s1: +5.00" in text
     # every pair above shares its C-GCN; a control whose seed retrained to another C-GCN
     # (another CPU) is marked, and the table says what the mark means
@@ -396,14 +394,7 @@ def test_student_r_is_compared_with_both_controls_on_their_predictions():
     runs[1] = Run("tc", runs[1].params, metrics(71, 70, 75), preds(3))
     marked = control_comparisons(runs, ref, defaults, gold, SPEC, samples=200)
     assert sorted(marked["same_base"].tolist()) == [False, True]
-    text = markdown(
-        summarise(collect(runs, ref, defaults)[0]),
-        collect(runs, ref, defaults)[0],
-        [],
-        "",
-        controls=marked,
-        control_samples=200,
-    )
+    text = report(marked)
     assert "s1: +5.00 (" in text and "; other C-GCN)" in text
     assert "*other C-GCN*: the two runs' C-GCNs differ" in text
     assert text.count("other C-GCN)") == 1  # the no-knowledge pair shares its base

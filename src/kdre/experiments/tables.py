@@ -238,19 +238,14 @@ def _controls_table(controls: pd.DataFrame, samples: int) -> list[str]:
         "",
         "Δ = Student-R's test F1 minus the control student's; p = paired bootstrap "
         f'({samples} resamples) of "Student-R is better" on the two runs\' test predictions.',
-        *(
-            [
-                "*other C-GCN*: the two runs' C-GCNs differ (the seed retrained on another CPU "
-                "or thread count), so that pair differs in its base as well as in the control's "
-                "one change.",
-            ]
-            if "same_base" in controls and controls["same_base"].map(_other_base).any()
-            else []
-        ),
-        "",
-        "| control | seeds | Δ test F1 mean | per seed: Δ (p) |",
-        "|---|---|---|---|",
     ]
+    if "same_base" in controls and controls["same_base"].map(_other_base).any():
+        lines.append(
+            "*other C-GCN*: the two runs' C-GCNs differ (the seed retrained on another CPU or "
+            "thread count), so that pair differs in its base as well as in the control's one "
+            "change."
+        )
+    lines += ["", "| control | seeds | Δ test F1 mean | per seed: Δ (p) |", "|---|---|---|---|"]
     for name, group in controls.groupby("control", sort=False):
         per_seed = ", ".join(
             f"s{r.seed}: {r.delta_f1:+.2f} ({_fmt_p(r.p_value, samples)}"
