@@ -9,7 +9,10 @@ stage command's own module (``stages.cli`` imports a subcommand's module only wh
 from __future__ import annotations
 
 import ast
+import json
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import codemap
@@ -124,3 +127,40 @@ def test_the_c_gcn_does_not_depend_on_teacher_or_student_code():
         "stages/teacher.py",
     ):
         assert not covered(REPO / path, deps)
+
+
+def _tracked(path: str) -> bool:
+    """Whether git tracks the path (a file, or a folder holding tracked files)."""
+    done = subprocess.run(
+        ["git", "ls-files", "--error-unmatch", "--", path],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    return done.returncode == 0
+
+
+def test_dvc_lock_records_the_code_and_params_the_repo_holds():
+    """A code or params change to a stage that was neither rerun nor ``dvc commit``ted leaves
+    dvc.lock describing outputs of other code: ``dvc status`` then calls the stage changed, a
+    user's ``dvc repro`` reruns it for nothing, and the lock no longer says what made the
+    committed results. Data deps and outputs absent from this checkout are not judged here."""
+    done = subprocess.run(
+        [sys.executable, "-m", "dvc", "status", "--json"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    locked = set(yaml.safe_load((REPO / "dvc.lock").read_text(encoding="utf-8"))["stages"])
+    stale = []
+    for stage, changes in json.loads(done.stdout or "{}").items():
+        if stage not in locked:  # an optional pipeline that was never run has no lock to judge
+            continue
+        for change in changes:
+            if not isinstance(change, dict):
+                continue
+            for path, state in change.get("changed deps", {}).items():
+                if state != "deleted" and _tracked(path):
+                    stale.append(f"{stage}: {path} {state}")
+    assert not stale, f"dvc.lock is stale (rerun or `dvc commit` the stages): {stale}"
