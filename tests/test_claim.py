@@ -77,6 +77,27 @@ def test_each_corpus_gets_student_r_against_the_cgcn_and_both_controls():
     assert "| not run | ner types: not run | +2.0 |" in text
 
 
+def test_a_control_is_paired_with_the_student_r_run_on_its_own_c_gcn():
+    """A seed rerun on another host holds another C-GCN: a control of that host is compared
+    with the Student-R run beside the same C-GCN, not with the first Student-R of the seed."""
+    no_tc = {**KBP37, "teacher": {"type_constraints": False}}
+    none = {**KBP37, "types": {"source": "none"}}
+    runs = [
+        run("k1", KBP37, 1, 60.0, 63.0),
+        run("k1-rerun", KBP37, 1, 61.4, 62.0, wrong_student=6),  # the seed on another host
+        run("k-no-tc-1", no_tc, 1, 61.4, 61.5, wrong_student=5),  # beside k1-rerun's C-GCN
+        run("k-none-1", none, 1, 62.2, 61.0, wrong_student=5),  # a third C-GCN: none shares it
+    ]
+    rows = claim_rows([Corpus(KBP37, SPEC, GOLD)], runs)
+    ((_, row),) = rows.iterrows()
+    # the Student-R column and the C-GCN gap stay the first run's
+    assert row.student_r_f1 == pytest.approx(63.0) and row.cgcn_delta == pytest.approx(3.0)
+    assert row.self_delta == pytest.approx(62.0 - 61.5) and row.self_other_base == []
+    assert row.none_delta == pytest.approx(63.0 - 61.0) and row.none_other_base == [1]
+    text = "\n".join(markdown(rows))
+    assert "| +0.50 (1 seed) |" in text and "+2.00 (1 seed; s1: other C-GCN)" in text
+
+
 def test_no_corpus_with_a_student_r_gives_no_section():
     assert markdown(claim_rows([Corpus(KBP37)], [run("s1", SEMEVAL, 1, 80.0, 81.5)])) == []
 

@@ -255,7 +255,11 @@ def test_report_command_reads_experiment_refs_from_git(tmp_path):
         yaml.safe_dump(lock(**{s: ws for s in ("baseline", "teacher", "student")}))
     )
     text = report()
-    assert "| Student-S | 1 | 76.00 ± – |" in text and "| 1.00 |" not in text
+    counted, shown = text.split("## Every run")
+    assert "| Student-S | 1 | 76.00 ± – |" in text and "| 1.00 |" not in shown
+    # ...and shown apart, as a rerun that disagrees
+    reruns = counted.split("## Reruns that disagree")[1]
+    assert "| Student-S | 2 | 2 | 1.00 | 1.00 | workspace |" in reruns
 
 
 def test_other_word_vectors_get_their_own_table_not_the_main_one():
@@ -398,6 +402,12 @@ def test_student_r_is_compared_with_both_controls_on_their_predictions():
     assert "s1: +5.00 (" in text and "; other C-GCN)" in text
     assert "*other C-GCN*: the two runs' C-GCNs differ" in text
     assert text.count("other C-GCN)") == 1  # the no-knowledge pair shares its base
+    # Student-R rerun beside the control's C-GCN (the seed on the control's host): that pair
+    # is compared, unmarked; the no-knowledge control keeps the first Student-R it shares with
+    runs.append(Run("r-rerun", {**ref, "seed": 1}, metrics(71, 90, 78), preds(9)))
+    paired = control_comparisons(runs, ref, defaults, gold, SPEC, samples=200)
+    assert paired["same_base"].tolist() == [True, True]
+    assert sorted(paired["delta_f1"].tolist()) == pytest.approx([0.5, 3.0])
     # without gold at hand the Δ stay, the p-values go
     assert control_comparisons(runs, ref, defaults, None, SPEC)["p_value"].isna().all()
 
@@ -727,3 +737,35 @@ def test_a_seeds_c_gcn_row_is_the_one_student_r_was_distilled_beside():
     cgcn = report.rows[report.rows["model"] == "C-GCN"]
     assert cgcn["run"].tolist() == ["b-relation-s1"]
     assert "other C-GCN" in report.text  # the control pair is marked
+    # the control's C-GCN is not lost: the reruns table shows both results of the seed
+    assert "## Reruns that disagree" in report.text
+    assert "| C-GCN | 1 | – | 80.00 | 80.00 | b-relation-s1 |" in report.text
+    assert "| C-GCN | 1 | – | 79.00 | 79.00 | a-no-tc-s1 |" in report.text
+
+
+def test_reruns_that_agree_are_not_listed_and_disagreeing_ones_are_grouped():
+    from kdre.experiments.tables import rerun_results
+
+    ref = {**params(gamma="relation"), "types": {"source": "wordnet"}}
+    no_kd = {**params(gamma="relation", student__kd=False), "types": {"source": "wordnet"}}
+    same = [
+        Run("r-s1", {**ref, "seed": 1}, metrics(80.0, 90.0, 82.0)),
+        Run("no-kd-s1", {**no_kd, "seed": 1}, metrics(80.0, 90.0, 81.0)),
+        Run("r-s2", {**ref, "seed": 2}, metrics(79.0, 90.0, 81.5)),
+    ]
+    assert rerun_results(same, ref).empty
+    elsewhere = [Run(f"x{i}-s1", {**no_kd, "seed": 1}, metrics(80.5, 90.0, 81.0)) for i in range(4)]
+    table = rerun_results(
+        [*same, *elsewhere, Run("r-s1-x", {**ref, "seed": 1}, metrics(80.5, 90.0, 82.3))],
+        ref,
+        shown=3,
+    )
+    assert table[["model", "seed"]].drop_duplicates().values.tolist() == [
+        ["C-GCN", 1],
+        ["Student-R", 1],
+    ]
+    cgcn = table[table["model"] == "C-GCN"].set_index("test_f1")["runs"]
+    assert cgcn[80.0] == "r-s1, no-kd-s1"
+    assert cgcn[80.5] == "x0-s1, x1-s1, x2-s1 and 2 more"
+    # Student −KD gave the same 81.0 every time: not listed, though its C-GCN differs
+    assert "Student −KD" not in set(table["model"])

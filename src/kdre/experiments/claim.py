@@ -68,18 +68,35 @@ def role_of(run: Run, defaults: dict, controls: dict[str, dict]) -> str | None:
     return None
 
 
-def runs_by_role(
+def all_runs_by_role(
     runs: list[Run], reference: dict, defaults: dict, controls: dict[str, dict]
-) -> dict[tuple[str, int], Run]:
-    """(role, seed) → the first finished student run of the reference's setup in that role."""
-    out: dict[tuple[str, int], Run] = {}
+) -> dict[tuple[str, int], list[Run]]:
+    """(role, seed) → every finished student run of the reference's setup in that role, in the
+    order of ``runs`` (a seed rerun on another host is a second run of its role)."""
+    out: dict[tuple[str, int], list[Run]] = {}
     for run in runs:
         if "student" not in run.metrics or not same_setup(run, reference, defaults):
             continue
         role = role_of(run, defaults, controls)
         if role is not None:
-            out.setdefault((role, flatten(run.params).get("seed")), run)
+            out.setdefault((role, flatten(run.params).get("seed")), []).append(run)
     return out
+
+
+def control_pairs(every: dict[tuple[str, int], list[Run]], role: str) -> dict[int, tuple[Run, Run]]:
+    """seed → (Student-R run, ``role`` run) to compare: a control changes one thing, so where
+    the seed's runs hold more than one C-GCN (the seed retrained on another host), the first
+    pair that shares its C-GCN (:func:`same_base`), else the first run of each."""
+    pairs = {}
+    for (r, seed), controls in every.items():
+        students = every.get(("student-r", seed))
+        if r != role or not students:
+            continue
+        shared = (
+            (s, c) for c in controls for s in students if same_base(s, c)
+        )  # same_base None (unrecorded scores) does not count as shared
+        pairs[seed] = next(shared, (students[0], controls[0]))
+    return pairs
 
 
 def read_predictions(text: str) -> dict[str, str]:
@@ -144,14 +161,29 @@ def same_base(a: Run, b: Run) -> bool | None:
     return None if sa is None or sb is None else sa == sb
 
 
-def _other_bases(by_role: dict[tuple[str, int], Run], role: str) -> list[int]:
-    """The seeds whose ``role`` run holds another C-GCN than Student-R's run of that seed."""
-    return sorted(
-        seed
-        for (r, seed), run in by_role.items()
-        if r == role
-        and ("student-r", seed) in by_role
-        and same_base(by_role[("student-r", seed)], run) is False
+def _other_bases(pairs: dict[int, tuple[Run, Run]]) -> list[int]:
+    """The seeds whose control run holds another C-GCN than the Student-R run it is paired
+    with (no Student-R run of that seed holds the control's C-GCN)."""
+    return sorted(seed for seed, (s, c) in pairs.items() if same_base(s, c) is False)
+
+
+def _paired_scores(
+    pairs: dict[int, tuple[Run, Run]],
+) -> tuple[dict[int, tuple[float, str | None]], dict[int, tuple[float, str | None]]]:
+    """The students' (test F1, archived test predictions) of each seed's pair: Student-R's,
+    the control's."""
+
+    def score(run: Run) -> tuple[float, str | None]:
+        return run.metrics["student"]["test"]["f1"], run.predictions.get("student")
+
+    usable = {
+        seed: pair
+        for seed, pair in pairs.items()
+        if all("test" in run.metrics["student"] for run in pair)
+    }
+    return (
+        {seed: score(s) for seed, (s, _) in usable.items()},
+        {seed: score(c) for seed, (_, c) in usable.items()},
     )
 
 
@@ -163,14 +195,15 @@ def claim_rows(corpora: list[Corpus], runs: list[Run]) -> pd.DataFrame:
         published = published_for(corpus.reference)
         defaults = setup_defaults(corpus.reference)
         controls = knowledge_controls(published.no_knowledge_types)
-        by_role = runs_by_role(runs, corpus.reference, defaults, controls)
+        every = all_runs_by_role(runs, corpus.reference, defaults, controls)
+        by_role = {key: found[0] for key, found in every.items()}
         student = _scores(by_role, "student-r", "student")
         if not student:
             continue
         cgcn = _scores(by_role, "student-r", "baseline")
-        self_distilled = _scores(by_role, SELF_DISTILLATION, "student")
         no_knowledge = next(name for name in controls if name != SELF_DISTILLATION)
-        uninformed = _scores(by_role, no_knowledge, "student")
+        self_pairs = control_pairs(every, SELF_DISTILLATION)
+        none_pairs = control_pairs(every, no_knowledge)
         paper = published.paper
         rows.append(
             {
@@ -181,10 +214,10 @@ def claim_rows(corpora: list[Corpus], runs: list[Run]) -> pd.DataFrame:
                 "cgcn_f1": sum(f for f, _ in cgcn.values()) / len(cgcn) if cgcn else None,
                 "student_r_f1": sum(f for f, _ in student.values()) / len(student),
                 **_prefixed("cgcn", _comparison(corpus, student, cgcn)),
-                **_prefixed("self", _comparison(corpus, student, self_distilled)),
-                **_prefixed("none", _comparison(corpus, student, uninformed)),
-                "self_other_base": _other_bases(by_role, SELF_DISTILLATION),
-                "none_other_base": _other_bases(by_role, no_knowledge),
+                **_prefixed("self", _comparison(corpus, *_paired_scores(self_pairs))),
+                **_prefixed("none", _comparison(corpus, *_paired_scores(none_pairs))),
+                "self_other_base": _other_bases(self_pairs),
+                "none_other_base": _other_bases(none_pairs),
                 "paper_delta": (
                     paper["Student-R"] - paper["C-GCN"]
                     if "Student-R" in paper and "C-GCN" in paper

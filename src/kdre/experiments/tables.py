@@ -25,12 +25,13 @@ from kdre.errors import InputError
 from kdre.experiments import claim, mechanisms
 from kdre.experiments.claim import (
     Corpus,
+    all_runs_by_role,
+    control_pairs,
     corpus_of,
     knowledge_controls,
     labels_for,
     read_predictions,
     role_of,
-    runs_by_role,
     same_base,
     setup_defaults,
 )
@@ -147,6 +148,73 @@ def collect(
     return frame.sort_values(order).reset_index(drop=True), skipped
 
 
+def rerun_results(
+    runs: list[Run], reference: dict, defaults: dict | None = None, shown: int = 3
+) -> pd.DataFrame:
+    """The (model, seed)s of the reference setup whose runs disagree: one row per distinct
+    (dev, test) result, the runs that gave it (``shown`` named, then a count).
+
+    :func:`collect` counts a model and seed once, from the first run; the others normally
+    repeat it (the C-GCN restored from the run cache or retrained), so a disagreement says the
+    same params and seed gave another model: another thread count or host
+    (docs/reproducibility.md). Shown rather than dropped, so a reader sees both results."""
+    kept = [
+        {**row, "setup_version": comparable_version(run)}
+        for run in runs
+        if same_setup(run, reference, defaults, free=VECTORS)
+        for row in model_rows(run, defaults)
+    ]
+    columns = ["model", "seed", "threads", "dev_f1", "test_f1", "runs"]
+    if not kept:
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame(kept)
+    frame = frame[frame["vectors"] == vectors_label(reference, defaults or asdict(Params()))]
+    out = []
+    for (_, model, seed), group in frame.groupby(
+        ["setup_version", "model", "seed"], sort=True, dropna=False
+    ):
+        results = group.assign(
+            dev=group["dev_f1"].round(6), test=group["test_f1"].round(6)
+        ).groupby(["dev", "test"], sort=False, dropna=False)
+        if results.ngroups < 2:
+            continue
+        for _, same in results:
+            names = list(same["run"])
+            more = f" and {len(names) - shown} more" if len(names) > shown else ""
+            out.append(
+                {
+                    "model": model,
+                    "seed": seed,
+                    "threads": ", ".join(sorted(set(same["threads"]))),
+                    "dev_f1": same["dev_f1"].iloc[0],
+                    "test_f1": same["test_f1"].iloc[0],
+                    "runs": ", ".join(names[:shown]) + more,
+                }
+            )
+    return pd.DataFrame(out, columns=columns)
+
+
+def _reruns_table(reruns: pd.DataFrame) -> list[str]:
+    lines = [
+        "## Reruns that disagree: the same params and seed, another result",
+        "",
+        "The tables above count each model and seed once, from its first run (for a C-GCN, "
+        "the run of Student-R it was distilled beside). These (model, seed)s were trained "
+        "again with the same params and gave another model: another CPU or thread count "
+        "(docs/reproducibility.md). The controls are compared with the Student-R run beside "
+        "the same C-GCN where one exists.",
+        "",
+        "| model | seed | threads | dev_f1 | test_f1 | runs |",
+        "|---|---|---|---|---|---|",
+    ]
+    for _, r in reruns.iterrows():
+        lines.append(
+            f"| {r.model} | {r.seed} | {r.threads} | {_fmt(r.dev_f1)} | {_fmt(r.test_f1)} | "
+            f"{r.runs} |"
+        )
+    return lines
+
+
 def control_comparisons(
     runs: list[Run],
     reference: dict,
@@ -157,17 +225,20 @@ def control_comparisons(
 ) -> pd.DataFrame:
     """Per control and seed: Student-R's test F1 minus the control student's, and the paired
     bootstrap p-value of "Student-R is better" on their archived test predictions (None where
-    a run kept none or no gold is at hand). Runs of another setup are ignored; the first run
-    of a (role, seed) counts, as in :func:`collect`."""
+    a run kept none or no gold is at hand). Runs of another setup are ignored; of a seed's
+    runs, the pair that shares its C-GCN counts (:func:`kdre.experiments.claim.control_pairs`),
+    else the first run of each, as in :func:`collect`."""
     from kdre.evaluation.significance import paired_bootstrap
 
     controls = knowledge_controls(published_for(reference).no_knowledge_types)
-    by_role = runs_by_role(runs, reference, defaults, controls)
+    every = all_runs_by_role(runs, reference, defaults, controls)
+    pairs = [
+        (role, seed, student, control)
+        for role in sorted(controls)
+        for seed, (student, control) in control_pairs(every, role).items()
+    ]
     rows = []
-    for (role, seed), control in sorted(by_role.items(), key=lambda kv: str(kv[0])):
-        student = by_role.get(("student-r", seed))
-        if role == "student-r" or student is None:
-            continue
+    for role, seed, student, control in sorted(pairs, key=lambda p: (p[0], str(p[1]))):
         delta = student.metrics["student"]["test"]["f1"] - control.metrics["student"]["test"]["f1"]
         row = {
             "control": role,
@@ -459,6 +530,7 @@ def markdown(
     published: Published = SEMEVAL,
     other_corpora: int = 0,
     claims: list[str] | None = None,
+    reruns: pd.DataFrame | None = None,
 ) -> str:
     """The report: main table (the reference word vectors), ablations (with the paper's TACRED
     deltas), the word-vector sources side by side when more than one ran, per-seed rows."""
@@ -532,6 +604,8 @@ def markdown(
         lines += ["", *_versions_table(versions)]
     if mechanisms:
         lines += ["", *mechanisms]
+    if reruns is not None and not reruns.empty:
+        lines += ["", *_reruns_table(reruns)]
     lines += ["", "## Every run", "", *_table(rows), ""]
     if skipped:
         lines += [
@@ -713,5 +787,6 @@ def build_report(
         published,
         len(elsewhere),
         claim.markdown(claim.claim_rows([Corpus(reference, spec, gold), *beside], runs)),
+        rerun_results(runs, reference, defaults),
     )
     return Report(text, rows, summary, len(runs), skipped, published)
