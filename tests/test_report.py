@@ -259,7 +259,7 @@ def test_report_command_reads_experiment_refs_from_git(tmp_path):
     assert "| Student-S | 1 | 76.00 ± – |" in text and "| 1.00 |" not in shown
     # ...and shown apart, as a rerun that disagrees
     reruns = counted.split("## Reruns that disagree")[1]
-    assert "| Student-S | 2 | 2 | 1.00 | 1.00 | workspace |" in reruns
+    assert "| Student-S | 2 | 2 | – | 1.00 | 1.00 | workspace |" in reruns
 
 
 def test_other_word_vectors_get_their_own_table_not_the_main_one():
@@ -739,8 +739,8 @@ def test_a_seeds_c_gcn_row_is_the_one_student_r_was_distilled_beside():
     assert "other C-GCN" in report.text  # the control pair is marked
     # the control's C-GCN is not lost: the reruns table shows both results of the seed
     assert "## Reruns that disagree" in report.text
-    assert "| C-GCN | 1 | – | 80.00 | 80.00 | b-relation-s1 |" in report.text
-    assert "| C-GCN | 1 | – | 79.00 | 79.00 | a-no-tc-s1 |" in report.text
+    assert "| C-GCN | 1 | – | – | 80.00 | 80.00 | b-relation-s1 |" in report.text
+    assert "| C-GCN | 1 | – | – | 79.00 | 79.00 | a-no-tc-s1 |" in report.text
 
 
 def test_reruns_that_agree_are_not_listed_and_disagreeing_ones_are_grouped():
@@ -754,9 +754,18 @@ def test_reruns_that_agree_are_not_listed_and_disagreeing_ones_are_grouped():
         Run("r-s2", {**ref, "seed": 2}, metrics(79.0, 90.0, 81.5)),
     ]
     assert rerun_results(same, ref).empty
-    elsewhere = [Run(f"x{i}-s1", {**no_kd, "seed": 1}, metrics(80.5, 90.0, 81.0)) for i in range(4)]
+
+    def other_cpu(base, teacher, student):
+        out = metrics(base, teacher, student)
+        for stage in ("baseline", "teacher", "student"):
+            out[stage]["cpu_model"] = "Other CPU"
+        return out
+
+    elsewhere = [
+        Run(f"x{i}-s1", {**no_kd, "seed": 1}, other_cpu(80.5, 90.0, 81.0)) for i in range(4)
+    ]
     table = rerun_results(
-        [*same, *elsewhere, Run("r-s1-x", {**ref, "seed": 1}, metrics(80.5, 90.0, 82.3))],
+        [*same, *elsewhere, Run("r-s1-x", {**ref, "seed": 1}, other_cpu(80.5, 90.0, 82.3))],
         ref,
         shown=3,
     )
@@ -764,8 +773,9 @@ def test_reruns_that_agree_are_not_listed_and_disagreeing_ones_are_grouped():
         ["C-GCN", 1],
         ["Student-R", 1],
     ]
-    cgcn = table[table["model"] == "C-GCN"].set_index("test_f1")["runs"]
-    assert cgcn[80.0] == "r-s1, no-kd-s1"
-    assert cgcn[80.5] == "x0-s1, x1-s1, x2-s1 and 2 more"
+    cgcn = table[table["model"] == "C-GCN"].set_index("test_f1")
+    assert cgcn.loc[80.0, "runs"] == "r-s1, no-kd-s1"
+    assert cgcn.loc[80.5, "runs"] == "x0-s1, x1-s1, x2-s1 and 2 more"
+    assert cgcn.loc[80.5, "cpu"] == "Other CPU" and cgcn.loc[80.0, "cpu"] == "–"
     # Student −KD gave the same 81.0 every time: not listed, though its C-GCN differs
     assert "Student −KD" not in set(table["model"])

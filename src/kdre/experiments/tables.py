@@ -99,6 +99,7 @@ def model_rows(run: Run, defaults: dict | None = None) -> list[dict]:
                 "dev_f1": metrics.get("dev", {}).get("f1"),
                 "test_f1": metrics["test"]["f1"],
                 "wall_seconds": metrics.get("wall_seconds"),
+                "cpu": metrics.get("cpu_model") or "–",  # recorded since setup v3
             }
         )
 
@@ -164,7 +165,7 @@ def rerun_results(
         if same_setup(run, reference, defaults, free=VECTORS)
         for row in model_rows(run, defaults)
     ]
-    columns = ["model", "seed", "threads", "dev_f1", "test_f1", "runs"]
+    columns = ["model", "seed", "threads", "cpu", "dev_f1", "test_f1", "runs"]
     if not kept:
         return pd.DataFrame(columns=columns)
     frame = pd.DataFrame(kept)
@@ -186,6 +187,7 @@ def rerun_results(
                     "model": model,
                     "seed": seed,
                     "threads": ", ".join(sorted(set(same["threads"]))),
+                    "cpu": ", ".join(sorted(set(same["cpu"]))),
                     "dev_f1": same["dev_f1"].iloc[0],
                     "test_f1": same["test_f1"].iloc[0],
                     "runs": ", ".join(names[:shown]) + more,
@@ -204,13 +206,13 @@ def _reruns_table(reruns: pd.DataFrame) -> list[str]:
         "(docs/reproducibility.md). The controls are compared with the Student-R run beside "
         "the same C-GCN where one exists.",
         "",
-        "| model | seed | threads | dev_f1 | test_f1 | runs |",
-        "|---|---|---|---|---|---|",
+        "| model | seed | threads | CPU (recorded since setup v3) | dev_f1 | test_f1 | runs |",
+        "|---|---|---|---|---|---|---|",
     ]
     for _, r in reruns.iterrows():
         lines.append(
-            f"| {r.model} | {r.seed} | {r.threads} | {_fmt(r.dev_f1)} | {_fmt(r.test_f1)} | "
-            f"{r.runs} |"
+            f"| {r.model} | {r.seed} | {r.threads} | {r.cpu} | {_fmt(r.dev_f1)} | "
+            f"{_fmt(r.test_f1)} | {r.runs} |"
         )
     return lines
 
