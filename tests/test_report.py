@@ -537,6 +537,8 @@ def test_a_run_of_the_baseline_alone_archives_no_metrics_of_stages_it_did_not_ru
     (tmp_path / "metrics").mkdir()
     for stem, content in metrics(70, 71, 72).items():
         (tmp_path / "metrics" / f"{stem}.json").write_text(json.dumps(content))
+    for stem in ("baseline", "student"):  # per-epoch histories: the student's is stale
+        (tmp_path / f"metrics/{stem}_history.csv").write_text("epoch,train_loss\n1,2.7\n")
     (tmp_path / "predictions").mkdir()
     (tmp_path / "predictions/student_test.txt").write_text("8001\tOther\n")
     git("add", "-A")
@@ -548,7 +550,13 @@ def test_a_run_of_the_baseline_alone_archives_no_metrics_of_stages_it_did_not_ru
         for f in (tmp_path / "runs/cgcn-s1").rglob("*")
         if f.is_file()
     )
-    assert kept == ["dvc.lock", "metrics/baseline.json", "params.yaml", "run.json"]
+    assert kept == [
+        "dvc.lock",
+        "metrics/baseline.json",
+        "metrics/baseline_history.csv",
+        "params.yaml",
+        "run.json",
+    ]
 
 
 def test_the_official_runs_are_rescored_by_the_lineage_figure():

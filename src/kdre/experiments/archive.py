@@ -29,10 +29,17 @@ PREDICTION_FILES = tuple(
 )
 
 
+# Each training stage's per-epoch history (loss, dev F1): where the same seed gives another
+# model on another host, the first epoch whose loss differs says how early the floats part
+# (docs/reproducibility.md).
+HISTORY_STEMS = ("baseline", "teacher", "student")
+
+
 RUN_FILES = (
     "dvc.lock",
     "params.yaml",
     *(f"metrics/{stem}.json" for stem in (*METRIC_FILES, "types")),
+    *(f"metrics/{stem}_history.csv" for stem in HISTORY_STEMS),
     *PREDICTION_FILES,
 )
 
@@ -150,6 +157,7 @@ def archive_experiments(archive: Path, refs: list[tuple[str, str]]) -> list[str]
         # A stage the experiment did not run (a `cgcn` cell stops at the baseline) left the
         # files of an older run in its commit: they are not this run's, so not archived.
         stale = {f"metrics/{stem}.json" for stem in stems if stem not in fresh}
+        stale |= {f"metrics/{stem}_history.csv" for stem in HISTORY_STEMS if stem not in fresh}
         if "evaluate" not in fresh:  # predictions of an older run: not this one's
             stale |= set(PREDICTION_FILES)
         files = {k: v for k, v in files.items() if k not in stale}
