@@ -58,6 +58,9 @@ def role_of(run: Run, defaults: dict, controls: dict[str, dict]) -> str | None:
     flat = run.resolved()
     if flat.get("gamma") != "relation" or not all(flat.get(k) for k in STUDENT_SWITCHES):
         return None
+    # Student-R over another teacher base (a fine-tuned C-GCN) is another model, not Student-R
+    if flat.get("teacher.base", "auto") != flatten(defaults).get("teacher.base", "auto"):
+        return None
     own_types = flatten(defaults).get("types.source")
     if flat.get("teacher.type_constraints") and flat.get("types.source") == own_types:
         return "student-r"
