@@ -117,6 +117,23 @@ def model_rows(run: Run, defaults: dict | None = None) -> list[dict]:
     return rows
 
 
+def every_row(
+    runs: list[Run], reference: dict, defaults: dict | None = None, any_version: bool = False
+) -> tuple[pd.DataFrame, list[str]]:
+    """Every model row of the runs of the reference setup (a model and seed once per run that
+    holds it, in the order of ``runs``); the names of the runs of other setups."""
+    kept, skipped = [], []
+    for run in runs:
+        if same_setup(run, reference, defaults, free=VECTORS, any_version=any_version):
+            kept.extend(
+                {**row, "setup_version": comparable_version(run)}
+                for row in model_rows(run, defaults)
+            )
+        else:
+            skipped.append(run.name)
+    return pd.DataFrame(kept), skipped
+
+
 def collect(
     runs: list[Run], reference: dict, defaults: dict | None = None, any_version: bool = False
 ) -> tuple[pd.DataFrame, list[str]]:
@@ -130,16 +147,7 @@ def collect(
     C-GCN gave test 79.93 at 1 and at 2 threads, Student-R 81.81 at 1 and 81.64 at 2), so the
     caller puts the runs it prefers first.
     """
-    kept, skipped = [], []
-    for run in runs:
-        if same_setup(run, reference, defaults, free=VECTORS, any_version=any_version):
-            kept.extend(
-                {**row, "setup_version": comparable_version(run)}
-                for row in model_rows(run, defaults)
-            )
-        else:
-            skipped.append(run.name)
-    frame = pd.DataFrame(kept)
+    frame, skipped = every_row(runs, reference, defaults, any_version)
     if frame.empty:
         return frame, skipped
     frame = frame.drop_duplicates(
@@ -159,16 +167,10 @@ def rerun_results(
     repeat it (the C-GCN restored from the run cache or retrained), so a disagreement says the
     same params and seed gave another model: another thread count or host
     (docs/reproducibility.md). Shown rather than dropped, so a reader sees both results."""
-    kept = [
-        {**row, "setup_version": comparable_version(run)}
-        for run in runs
-        if same_setup(run, reference, defaults, free=VECTORS)
-        for row in model_rows(run, defaults)
-    ]
     columns = ["model", "seed", "threads", "cpu", "dev_f1", "test_f1", "runs"]
-    if not kept:
+    frame, _ = every_row(runs, reference, defaults)
+    if frame.empty:
         return pd.DataFrame(columns=columns)
-    frame = pd.DataFrame(kept)
     frame = frame[frame["vectors"] == vectors_label(reference, defaults or asdict(Params()))]
     out = []
     for (_, model, seed), group in frame.groupby(
