@@ -4,11 +4,15 @@ One experiment per (cell, seed), named `<cell>-s<seed>`. A cell is finished when
 an experiment ref or the run archive (reports/runs, committed) holds a run of this setup with
 the cell's values: so the matrix can be split across machines or sessions, each one running
 what is missing, committing the archive that `kdre report` writes, and the next going on.
+`--rerun SUFFIX` queues the chosen cells again, finished or not, as `<cell>-s<seed>-SUFFIX`:
+the same seed retrained on another host can be another model, and a control is best compared
+with a Student-R trained where the control was (docs/reproducibility.md).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -29,6 +33,32 @@ from kdre.experiments.dvc_queue import (
 from kdre.experiments.runs import Run
 from stages.report import ArchiveOption
 from stages.report import report as write_report
+
+RERUN_SUFFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def _check_suffix(suffix: str) -> str:
+    """A suffix that keeps the experiment name a valid git ref name (DVC stores it as one)."""
+    if not RERUN_SUFFIX.fullmatch(suffix) or ".." in suffix or suffix.endswith((".", ".lock")):
+        raise InputError(
+            f"--rerun: {suffix!r} is not a name suffix; use letters, digits, '_', '-' or '.' "
+            "(e.g. --rerun xeon)"
+        )
+    return suffix
+
+
+def rerun_todo(
+    runs: list[Run], names: list[str], seeds: list[int], prefix: str, suffix: str
+) -> list[tuple[str, dict[str, str], int]]:
+    """Every (cell, seed) chosen, finished or not, except those a run named
+    `<prefix><cell>-s<seed>-<suffix>` already finished: a rerun is resumable like the matrix."""
+    done = {r.name for r in runs}
+    return [
+        (cell, ALL_CELLS[cell], seed)
+        for cell in names
+        for seed in seeds
+        if f"{prefix}{cell}-s{seed}-{suffix}" not in done
+    ]
 
 
 def _parse_seeds(text: str) -> list[int]:
@@ -112,6 +142,16 @@ def matrix(
             "another setup file do not take the default setup's names."
         ),
     ] = "",
+    rerun: Annotated[
+        str,
+        typer.Option(
+            help="Queue the chosen cells again even where finished, named "
+            "<cell>-s<seed>-RERUN (e.g. --rerun xeon to retrain on this host what another "
+            "host ran); a rerun already finished under that name is skipped. The report "
+            "lists reruns that disagree and pairs each control with the Student-R run on "
+            "its own C-GCN."
+        ),
+    ] = "",
 ) -> None:
     """Queue every (cell, seed) of the report not yet run, start JOBS workers, wait, report.
 
@@ -138,10 +178,15 @@ def matrix(
     unknown = sorted(set(chosen) - set(ALL_CELLS))
     if unknown:
         raise InputError(f"--cells: unknown {', '.join(unknown)}; known: {', '.join(ALL_CELLS)}")
+    if rerun:
+        _check_suffix(rerun)
     reference = yaml.safe_load(params.read_text(encoding="utf-8"))
     runs = [r for r in find_runs(archive, workspace=True, save=False) if isinstance(r, Run)]
     seed_list = _parse_seeds(seeds)
-    todo = missing(runs, reference, seed_list, {c: ALL_CELLS[c] for c in chosen})
+    if rerun:
+        todo = rerun_todo(runs, chosen, seed_list, prefix, rerun)
+    else:
+        todo = missing(runs, reference, seed_list, {c: ALL_CELLS[c] for c in chosen})
     workspace = yaml.safe_load(WORKSPACE_PARAMS.read_text(encoding="utf-8"))
     base_sets = setup_overrides(reference, workspace)
     if base_sets and not prefix:
@@ -152,7 +197,7 @@ def matrix(
     queued = {} if dry_run else in_queue()
     copy_paths = [] if dry_run else untracked_inputs()
     for cell, overrides, seed in todo:
-        name = f"{prefix}{cell}-s{seed}"
+        name = f"{prefix}{cell}-s{seed}" + (f"-{rerun}" if rerun else "")
         sets = [s for s in base_sets if s.split("=", 1)[0] not in ("seed", "train.threads")]
         sets += [f"seed={seed}", f"train.threads={threads}"]
         sets += [f"{k}={v}" for k, v in overrides.items()]

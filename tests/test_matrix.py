@@ -243,3 +243,40 @@ def test_another_setup_needs_a_prefix_and_carries_its_sets(tmp_path, monkeypatch
     assert sets[:2] == ["dataset.name=semeval-format", "types.source=ner"]
     assert sets[-1] == "types.source=none"  # the cell's own value comes last and wins
     assert yaml.safe_load(setup.read_text())["dataset"]["name"] == "semeval-format"
+
+
+def test_a_rerun_queues_finished_cells_under_its_suffix_and_resumes(tmp_path, monkeypatch):
+    """--rerun retrains cells the archive already has (the same seed on another host is
+    another model), named apart; a rerun already finished under that name is not queued
+    again; a suffix git cannot store as a ref name is refused before anything is queued."""
+    import pytest
+    import yaml
+
+    import stages.matrix as m
+    from kdre.errors import InputError
+
+    finished = [
+        Run("relation-s1", params(seed=1, gamma="relation"), metrics(1, 2, 3)),
+        Run("relation-s2", params(seed=2, gamma="relation"), metrics(1, 2, 3)),
+        Run("relation-s2-xeon", params(seed=2, gamma="relation"), metrics(1, 2, 3)),
+    ]
+    calls = []
+    monkeypatch.setattr(m, "check_dvc_version", lambda: None)
+    monkeypatch.setattr(m, "find_runs", lambda *a, **k: finished)
+    monkeypatch.setattr(m, "in_queue", dict)
+    monkeypatch.setattr(m, "run_dvc", lambda *args: calls.append(args) or "")
+    monkeypatch.setattr(m, "untracked_inputs", lambda: ["data/raw/corpus"])
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text(yaml.safe_dump(params(gamma="relation")))
+    monkeypatch.setattr(m, "WORKSPACE_PARAMS", params_file)
+
+    m.matrix(seeds="1,2", cells="relation", params=params_file, wait=False, jobs=0)
+    assert calls == []  # both seeds are finished: a plain matrix queues nothing
+    m.matrix(seeds="1,2", cells="relation", params=params_file, wait=False, jobs=0, rerun="xeon")
+    (call,) = calls
+    assert call[call.index("-n") + 1] == "relation-s1-xeon"
+    assert "seed=1" in call and call[call.index("--copy-paths") + 1] == "data/raw/corpus"
+    for bad in ("-x", "a..b", "a b", "x.lock", "ü"):
+        with pytest.raises(InputError, match="--rerun"):
+            m.matrix(seeds="1", cells="relation", params=params_file, wait=False, rerun=bad)
+    assert len(calls) == 1
