@@ -21,7 +21,14 @@ import yaml
 
 from kdre.errors import InputError
 from kdre.experiments.archive import ARCHIVE, find_runs
-from kdre.experiments.cells import ALL_CELLS, CELLS, CGCN_CELLS, missing, target_stage
+from kdre.experiments.cells import (
+    ALL_CELLS,
+    CELLS,
+    CGCN_CELLS,
+    covers,
+    missing,
+    target_stage,
+)
 from kdre.experiments.dvc_queue import (
     check_dvc_version,
     in_queue,
@@ -51,14 +58,16 @@ def rerun_todo(
     runs: list[Run], names: list[str], seeds: list[int], prefix: str, suffix: str
 ) -> list[tuple[str, dict[str, str], int]]:
     """Every (cell, seed) chosen, finished or not, except those a run named
-    `<prefix><cell>-s<seed>-<suffix>` already finished: a rerun is resumable like the matrix."""
-    done = {r.name for r in runs}
-    return [
-        (cell, ALL_CELLS[cell], seed)
-        for cell in names
-        for seed in seeds
-        if f"{prefix}{cell}-s{seed}-{suffix}" not in done
-    ]
+    `<prefix><cell>-s<seed>-<suffix>` already finished: a rerun is resumable like the matrix
+    (a run of that name whose last stage did not finish is queued again)."""
+    by_name = {r.name: r for r in runs}
+    todo = []
+    for cell in names:
+        for seed in seeds:
+            run = by_name.get(f"{prefix}{cell}-s{seed}-{suffix}")
+            if run is None or not covers(run, ALL_CELLS[cell], seed, stage=target_stage(cell)):
+                todo.append((cell, ALL_CELLS[cell], seed))
+    return todo
 
 
 def _parse_seeds(text: str) -> list[int]:

@@ -259,6 +259,7 @@ def test_a_rerun_queues_finished_cells_under_its_suffix_and_resumes(tmp_path, mo
         Run("relation-s1", params(seed=1, gamma="relation"), metrics(1, 2, 3)),
         Run("relation-s2", params(seed=2, gamma="relation"), metrics(1, 2, 3)),
         Run("relation-s2-xeon", params(seed=2, gamma="relation"), metrics(1, 2, 3)),
+        Run("relation-s3-xeon", params(seed=3, gamma="relation"), {}),  # failed midway
     ]
     calls = []
     monkeypatch.setattr(m, "check_dvc_version", lambda: None)
@@ -272,11 +273,11 @@ def test_a_rerun_queues_finished_cells_under_its_suffix_and_resumes(tmp_path, mo
 
     m.matrix(seeds="1,2", cells="relation", params=params_file, wait=False, jobs=0)
     assert calls == []  # both seeds are finished: a plain matrix queues nothing
-    m.matrix(seeds="1,2", cells="relation", params=params_file, wait=False, jobs=0, rerun="xeon")
-    (call,) = calls
-    assert call[call.index("-n") + 1] == "relation-s1-xeon"
+    m.matrix(seeds="1,2,3", cells="relation", params=params_file, wait=False, jobs=0, rerun="xeon")
+    assert [c[c.index("-n") + 1] for c in calls] == ["relation-s1-xeon", "relation-s3-xeon"]
+    call = calls[0]
     assert "seed=1" in call and call[call.index("--copy-paths") + 1] == "data/raw/corpus"
     for bad in ("-x", "a..b", "a b", "x.lock", "ü"):
         with pytest.raises(InputError, match="--rerun"):
             m.matrix(seeds="1", cells="relation", params=params_file, wait=False, rerun=bad)
-    assert len(calls) == 1
+    assert len(calls) == 2
