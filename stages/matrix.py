@@ -54,6 +54,11 @@ def _check_suffix(suffix: str) -> str:
     return suffix
 
 
+def experiment_name(prefix: str, cell: str, seed: int, rerun: str = "") -> str:
+    """`<prefix><cell>-s<seed>`, with `-<rerun>` for a rerun: the one place the name is made."""
+    return f"{prefix}{cell}-s{seed}" + (f"-{rerun}" if rerun else "")
+
+
 def rerun_todo(
     runs: list[Run], names: list[str], seeds: list[int], prefix: str, suffix: str
 ) -> list[tuple[str, dict[str, str], int]]:
@@ -64,7 +69,7 @@ def rerun_todo(
     todo = []
     for cell in names:
         for seed in seeds:
-            run = by_name.get(f"{prefix}{cell}-s{seed}-{suffix}")
+            run = by_name.get(experiment_name(prefix, cell, seed, suffix))
             if run is None or not covers(run, ALL_CELLS[cell], seed, stage=target_stage(cell)):
                 todo.append((cell, ALL_CELLS[cell], seed))
     return todo
@@ -206,7 +211,7 @@ def matrix(
     queued = {} if dry_run else in_queue()
     copy_paths = [] if dry_run else untracked_inputs()
     for cell, overrides, seed in todo:
-        name = f"{prefix}{cell}-s{seed}" + (f"-{rerun}" if rerun else "")
+        name = experiment_name(prefix, cell, seed, rerun)
         sets = [s for s in base_sets if s.split("=", 1)[0] not in ("seed", "train.threads")]
         sets += [f"seed={seed}", f"train.threads={threads}"]
         sets += [f"{k}={v}" for k, v in overrides.items()]
