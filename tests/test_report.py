@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
+import pandas as pd
 import pytest
 import yaml
 from conftest import REPO
@@ -10,7 +11,14 @@ from conftest import REPO
 from kdre import SETUP_VERSION
 from kdre.config import Params
 from kdre.experiments.runs import Run, lock_params, same_setup, setup_version, vectors_label
-from kdre.experiments.tables import by_version, collect, markdown, plot, summarise
+from kdre.experiments.tables import (
+    by_version,
+    collect,
+    every_row,
+    markdown,
+    plot,
+    summarise,
+)
 
 BASE = {
     "seed": 1,
@@ -105,9 +113,47 @@ def test_rows_are_named_by_gamma_and_ablation_and_deduplicated():
     text = markdown(summary, rows, skipped, "a note")
     assert "| Student-S | 3 | 73.67 ± 2.08 |" in text
     assert "| Student-R −HT | 1 | 73.00 ± – | -2.00 | -1.2 |" in text
-    # without KD there is no γ in the name, but the run's γ says which student it ablates
-    assert "| Student −KD | 1 | 69.00 ± – | -4.67 | -2.1 |" in text
+    # without KD there is no γ in the name, but the run's γ says which student it ablates;
+    # its Δ is against Student-S of its own seed (72), not the 3-seed mean (73.67)
+    assert "| Student −KD | 1 | 69.00 ± – | -3.00 | -2.1 |" in text
     assert "old" in text and "a note" in text
+
+
+def test_deltas_pair_each_run_with_its_own_c_gcn_and_each_ablation_with_its_seed():
+    """A model run on fewer seeds than the C-GCN, or beside a C-GCN retrained on another host,
+    is compared with the C-GCN of its own run; an ablation with the full student of its seed,
+    the rerun beside the same C-GCN where one exists."""
+    runs = [
+        Run("r1", params(seed=1, gamma="relation"), metrics(60, 99, 61, leaky=True)),
+        Run("r2", params(seed=2, gamma="relation"), metrics(64, 99, 66, leaky=True)),
+        Run("r3", params(seed=3, gamma="relation"), metrics(62, 99, 64, leaky=True)),
+        # seed 1 again on another host: another C-GCN (63), and Student-R beside it (63.5)
+        Run("r1-other", params(seed=1, gamma="relation"), metrics(63, 99, 63.5, leaky=True)),
+        Run("s1", params(seed=1), metrics(63, 62, 65)),  # Student-S on that other C-GCN
+        Run(
+            "ht1",
+            params(seed=1, gamma="relation", student__hint=False),
+            metrics(63, 99, 62, leaky=True),
+        ),
+    ]
+    rows, _ = collect(runs, BASE)
+    pool = every_row(runs, BASE)[0]
+    summary = summarise(rows, pool=pool)
+    assert summary.loc["C-GCN", "test_f1_mean"] == pytest.approx(62)  # seeds 1-3, first runs
+    assert pd.isna(summary.loc["C-GCN", "delta_vs_cgcn"])
+    # Student-R: (61 − 60, 66 − 64, 64 − 62), its own runs' C-GCNs
+    assert summary.loc["Student-R", "delta_vs_cgcn"] == pytest.approx(5 / 3)
+    # Student-S ran seed 1 only, beside the C-GCN of 63: +2, not 65 − 62 (the 3-seed mean)
+    assert summary.loc["Student-S", "delta_vs_cgcn"] == pytest.approx(2)
+    assert summary.loc["Teacher-S", "delta_vs_cgcn"] == pytest.approx(-1)
+    # −HT beside the C-GCN of 63: against Student-R's rerun on it (63.5), not r1's 61
+    assert summary.loc["Student-R −HT", "delta_vs_full"] == pytest.approx(-1.5)
+    # without the pool of reruns, the table's own Student-R row of seed 1
+    assert summarise(rows).loc["Student-R −HT", "delta_vs_full"] == pytest.approx(1)
+    text = markdown(summary, rows, [], "")
+    assert "| Student-S | 1 | 65.00 ± – | 65.00 | +2.00 |" in text
+    assert "| C-GCN | 3 | 62.00 ± 2.00 | 62.00 | – |" in text
+    assert "| Student-R −HT | 1 | 62.00 ± – | -1.50 |" in text
 
 
 def test_a_bootstrap_p_of_zero_is_printed_as_a_bound_of_its_sample_count():

@@ -77,6 +77,11 @@ def model_rows(run: Run, defaults: dict | None = None) -> list[dict]:
         # the plain fine-tuned transformer sees no types in its input either
         untyped = flat.get("teacher.transformer.typed_markers") is False
         tagged += " [transformer teacher, untyped markers]" if untyped else " [transformer teacher]"
+    # the C-GCN this run trained (or restored): each model's Δ is against it, the base it was
+    # distilled beside, not against another run's C-GCN of the seed
+    base = run.metrics.get("baseline") or {}
+    base_dev = base.get("dev", {}).get("f1") if isinstance(base, dict) else None
+    base_test = base.get("test", {}).get("f1") if isinstance(base, dict) else None
     rows = []
 
     def add(
@@ -100,6 +105,8 @@ def model_rows(run: Run, defaults: dict | None = None) -> list[dict]:
                 "test_f1": metrics["test"]["f1"],
                 "wall_seconds": metrics.get("wall_seconds"),
                 "cpu": metrics.get("cpu_model") or "–",  # recorded since setup v3
+                "base_dev_f1": base_dev,
+                "base_test_f1": base_test,
             }
         )
 
@@ -300,7 +307,18 @@ def collapsed_rows(
                 if set(pred) == set(gold):
                     f1 = lineage_score(pred, gold).f1
             if f1 is not None:
-                found.append({**row, "test_f1": f1, "dev_f1": float("nan"), "p_value": None})
+                # the row's base is its seed's C-GCN under this figure, not the official one
+                nan = float("nan")
+                found.append(
+                    {
+                        **row,
+                        "test_f1": f1,
+                        "dev_f1": nan,
+                        "p_value": None,
+                        "base_dev_f1": nan,
+                        "base_test_f1": nan,
+                    }
+                )
     frame = pd.DataFrame(found)
     if frame.empty:
         return frame
@@ -366,15 +384,58 @@ def by_vectors(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame() if chosen.empty else _stats(chosen, ["vectors", "model"])
 
 
-def summarise(rows: pd.DataFrame, paper: dict[str, float] | None = None) -> pd.DataFrame:
-    """Mean ± std (sample std, n − 1) per model, our delta to our C-GCN, the paper's figures
-    on this corpus (``paper``, SemEval's Table 3 by default; none where it reports none)."""
+def _gains(rows: pd.DataFrame) -> pd.Series:
+    """Each row's test F1 minus its C-GCN's: the one its own run trained (``base_test_f1``),
+    else the table's C-GCN row of its seed (a row without a recorded base), else NaN."""
+    cgcn = rows[rows["model"] == "C-GCN"].set_index("seed")["test_f1"]
+    cgcn = cgcn[~cgcn.index.duplicated()]
+    own = rows["base_test_f1"] if "base_test_f1" in rows else pd.Series(float("nan"), rows.index)
+    base = pd.to_numeric(own, errors="coerce").fillna(rows["seed"].map(cgcn))
+    return rows["test_f1"] - base
+
+
+def _ablation_deltas(rows: pd.DataFrame, pool: pd.DataFrame) -> pd.Series:
+    """Per ablation model: the mean over its seeds of its test F1 minus the full student's of
+    the same seed, taken from the run beside the same C-GCN where ``pool`` (every run, reruns
+    included) holds one, else from the table's row of that seed; NaN without any."""
+    out = {}
+    for model, group in rows[rows["ablation"] != ""].groupby("model", sort=False):
+        deltas = []
+        for r in group.itertuples():
+            full = pool[(pool["model"] == r.full_model) & (pool["seed"] == r.seed)]
+            if full.empty:
+                continue
+            same = full[
+                (full.get("base_dev_f1") == r.base_dev_f1)
+                & (full.get("base_test_f1") == r.base_test_f1)
+            ]
+            first = rows[(rows["model"] == r.full_model) & (rows["seed"] == r.seed)]
+            chosen = same if not same.empty else (first if not first.empty else full)
+            deltas.append(r.test_f1 - chosen["test_f1"].iloc[0])
+        out[model] = sum(deltas) / len(deltas) if deltas else float("nan")
+    return pd.Series(out, dtype=float)
+
+
+def summarise(
+    rows: pd.DataFrame, paper: dict[str, float] | None = None, pool: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Mean ± std (sample std, n − 1) per model, its Δ to the C-GCN it was trained beside (per
+    run, then averaged over the model's seeds: a model run on fewer seeds than the C-GCN is not
+    compared with other seeds' C-GCNs), an ablation's Δ to the full student of its seeds
+    (``pool``: every run of the setup, reruns included, to find the full student beside the
+    same C-GCN; the deduplicated ``rows`` by default), the paper's figures on this corpus
+    (``paper``, SemEval's Table 3 by default; none where it reports none)."""
     if rows.empty:
         return pd.DataFrame()
     names = rows.groupby("model", sort=False)[["kind", "full_model", "ablation"]].first()
     agg = names.join(_stats(rows, "model"))
-    base = agg["test_f1_mean"].get("C-GCN")
-    agg["delta_vs_cgcn"] = agg["test_f1_mean"] - base if base is not None else float("nan")
+    gains = rows.assign(gain=_gains(rows)).groupby("model", sort=False)["gain"].mean()
+    agg["delta_vs_cgcn"] = gains.where(agg["kind"] != "baseline")
+    pool = rows if pool is None or pool.empty else pool
+    if "base_test_f1" not in pool:
+        pool = pool.assign(base_dev_f1=float("nan"), base_test_f1=float("nan"))
+    with_base = rows if "base_test_f1" in rows else rows.assign(base_dev_f1=None, base_test_f1=None)
+    agg["delta_vs_full"] = _ablation_deltas(with_base, pool)
     paper = SEMEVAL.paper if paper is None else paper
     agg["paper_f1"] = pd.array([paper.get(m) for m in agg.index], dtype="Float64").astype(float)
     agg["paper_delta_vs_cgcn"] = agg["paper_f1"] - paper.get("C-GCN", float("nan"))
@@ -475,7 +536,7 @@ def _versions_table(versions: pd.DataFrame) -> list[str]:
 
 def _main_table(summary: pd.DataFrame, paper: bool = True) -> list[str]:
     """The models' rows; ``paper``: with the paper's figure and Δ beside ours."""
-    head = ["model", "runs", "test F1 mean ± std", "dev F1 mean", "Δ vs our C-GCN"]
+    head = ["model", "runs", "test F1 mean ± std", "dev F1 mean", "Δ vs its C-GCN"]
     head += ["paper F1", "paper Δ"] if paper else []
     head += ["p (vs C-GCN, worst seed)", "train min"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -550,7 +611,12 @@ def markdown(
     if summary.empty:
         lines.append("No finished runs of this setup yet.")
     else:
-        lines += _main_table(summary, paper)
+        lines += [
+            "Δ vs its C-GCN: each run's test F1 minus that of the C-GCN the same run trained "
+            "(the one it was distilled beside), averaged over the model's seeds.",
+            "",
+            *_main_table(summary, paper),
+        ]
     if lineage is not None and not lineage.empty:
         lines += [
             "",
@@ -582,16 +648,18 @@ def markdown(
             "",
             "## Ablations (paper's Table 4 is on TACRED; its Δ is shown for direction only)",
             "",
+            "Δ vs full student: per seed, the ablated model's test F1 minus the full student's "
+            "of the same seed, beside the same C-GCN where a run of it is archived; averaged "
+            "over the ablation's seeds.",
+            "",
             "| model | runs | test F1 mean ± std | Δ vs full student | paper Δ (TACRED) |",
             "|---|---|---|---|---|",
         ]
         for model, r in abl.iterrows():
-            full = summary["test_f1_mean"].get(r.full_model)
-            delta = r.test_f1_mean - full if full is not None else None
             paper = PAPER_ABLATION_DELTA.get(r.ablation) if r.kind == "student" else None
             lines.append(
                 f"| {model} | {r.n} | {_fmt(r.test_f1_mean)} ± {_fmt(r.test_f1_std)} | "
-                f"{_fmt(delta, '+.2f')} | {_fmt(paper, '+.1f')} |"
+                f"{_fmt(r.get('delta_vs_full'), '+.2f')} | {_fmt(paper, '+.1f')} |"
             )
     if controls is not None and not controls.empty:
         lines += ["", *_controls_table(controls, control_samples)]
@@ -757,8 +825,11 @@ def build_report(
     elsewhere = {r.name for r in runs if corpus_of(r.resolved()) != corpus_of(flatten(defaults))}
     skipped = [s for s in skipped if s not in elsewhere]
     own_vectors = vectors_label(reference, defaults)
+    pool, _ = every_row(runs, reference, defaults)
     summary = summarise(
-        rows[rows["vectors"] == own_vectors] if not rows.empty else rows, published.paper
+        rows[rows["vectors"] == own_vectors] if not rows.empty else rows,
+        published.paper,
+        pool[pool["vectors"] == own_vectors] if not pool.empty else None,
     )
     every, _ = collect(runs, reference, defaults, any_version=True)
     own = every[every["vectors"] == own_vectors] if not every.empty else every
