@@ -156,8 +156,7 @@ def same_base(a: Run, b: Run) -> bool | None:
     another thread count gives another C-GCN, and then the pair differs in its base too."""
 
     def scores(run: Run) -> tuple | None:
-        base = run.metrics.get("baseline", {})
-        dev, test = base.get("dev", {}).get("f1"), base.get("test", {}).get("f1")
+        dev, test = run.baseline_f1()
         return None if dev is None or test is None else (round(dev, 6), round(test, 6))
 
     sa, sb = scores(a), scores(b)

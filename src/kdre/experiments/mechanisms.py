@@ -61,7 +61,7 @@ def cell_runs(runs: list[Run], reference: dict, defaults: dict) -> pd.DataFrame:
                     "run": run.name,
                     "dev": student.get("dev", {}).get("f1"),
                     "test": student.get("test", {}).get("f1"),
-                    "cgcn_test": run.metrics.get("baseline", {}).get("test", {}).get("f1"),
+                    "cgcn_test": run.baseline_f1()[1],
                     "student_seconds": student.get("train_seconds"),
                     "sure": crossfit.get(
                         "out_of_fold_right_and_sure", teacher.get("train_right_and_sure")

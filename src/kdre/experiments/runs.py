@@ -56,6 +56,14 @@ class Run:
     # model stem → its test predictions ("id<TAB>label" lines), where the run kept them
     predictions: dict[str, str] = field(default_factory=dict)
 
+    def baseline_f1(self) -> tuple[float | None, float | None]:
+        """(dev, test) F1 of the C-GCN this run trained or restored: the base every model of
+        the run is compared with; None where the run recorded none."""
+        base = self.metrics.get("baseline")
+        if not isinstance(base, dict):
+            return None, None
+        return base.get("dev", {}).get("f1"), base.get("test", {}).get("f1")
+
     def resolved(self) -> dict:
         """Every key's value in this run, flattened, from recorded facts: the resolved
         configuration its metrics record (every training stage's since the Layout issue);

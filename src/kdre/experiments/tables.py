@@ -79,9 +79,7 @@ def model_rows(run: Run, defaults: dict | None = None) -> list[dict]:
         tagged += " [transformer teacher, untyped markers]" if untyped else " [transformer teacher]"
     # the C-GCN this run trained (or restored): each model's Δ is against it, the base it was
     # distilled beside, not against another run's C-GCN of the seed
-    base = run.metrics.get("baseline") or {}
-    base_dev = base.get("dev", {}).get("f1") if isinstance(base, dict) else None
-    base_test = base.get("test", {}).get("f1") if isinstance(base, dict) else None
+    base_dev, base_test = run.baseline_f1()
     rows = []
 
     def add(
@@ -389,8 +387,7 @@ def _gains(rows: pd.DataFrame) -> pd.Series:
     else the table's C-GCN row of its seed (a row without a recorded base), else NaN."""
     cgcn = rows[rows["model"] == "C-GCN"].set_index("seed")["test_f1"]
     cgcn = cgcn[~cgcn.index.duplicated()]
-    own = rows["base_test_f1"] if "base_test_f1" in rows else pd.Series(float("nan"), rows.index)
-    base = pd.to_numeric(own, errors="coerce").fillna(rows["seed"].map(cgcn))
+    base = pd.to_numeric(rows["base_test_f1"], errors="coerce").fillna(rows["seed"].map(cgcn))
     return rows["test_f1"] - base
 
 
@@ -406,8 +403,7 @@ def _ablation_deltas(rows: pd.DataFrame, pool: pd.DataFrame) -> pd.Series:
             if full.empty:
                 continue
             same = full[
-                (full.get("base_dev_f1") == r.base_dev_f1)
-                & (full.get("base_test_f1") == r.base_test_f1)
+                (full["base_dev_f1"] == r.base_dev_f1) & (full["base_test_f1"] == r.base_test_f1)
             ]
             first = rows[(rows["model"] == r.full_model) & (rows["seed"] == r.seed)]
             chosen = same if not same.empty else (first if not first.empty else full)
@@ -431,11 +427,7 @@ def summarise(
     agg = names.join(_stats(rows, "model"))
     gains = rows.assign(gain=_gains(rows)).groupby("model", sort=False)["gain"].mean()
     agg["delta_vs_cgcn"] = gains.where(agg["kind"] != "baseline")
-    pool = rows if pool is None or pool.empty else pool
-    if "base_test_f1" not in pool:
-        pool = pool.assign(base_dev_f1=float("nan"), base_test_f1=float("nan"))
-    with_base = rows if "base_test_f1" in rows else rows.assign(base_dev_f1=None, base_test_f1=None)
-    agg["delta_vs_full"] = _ablation_deltas(with_base, pool)
+    agg["delta_vs_full"] = _ablation_deltas(rows, rows if pool is None or pool.empty else pool)
     paper = SEMEVAL.paper if paper is None else paper
     agg["paper_f1"] = pd.array([paper.get(m) for m in agg.index], dtype="Float64").astype(float)
     agg["paper_delta_vs_cgcn"] = agg["paper_f1"] - paper.get("C-GCN", float("nan"))
