@@ -19,7 +19,8 @@ import yaml
 from kdre.config import load_params
 from kdre.experiments.archive import ARCHIVE, find_runs
 from kdre.experiments.claim import Corpus
-from kdre.experiments.tables import build_report, plot, test_gold
+from kdre.experiments.figure import plot
+from kdre.experiments.report import build_report, test_gold
 from stages.common import outputs_together, write_text
 
 ArchiveOption = Annotated[

@@ -8,7 +8,7 @@ from __future__ import annotations
 import yaml
 
 from kdre.config import GAMMAS, TEACHER_ENCODERS, Params, build
-from kdre.experiments import cells, claim, runs, tables
+from kdre.experiments import cells, claim, rows, runs
 from kdre.experiments.runs import unflatten
 from kdre.models import files
 from kdre.models.baseline import Baseline
@@ -35,7 +35,7 @@ def test_every_cell_is_a_valid_configuration():
 
 
 def test_the_names_of_gammas_teachers_and_model_kinds_match_the_code():
-    assert set(tables.GAMMA_LETTER) == set(GAMMAS)
+    assert set(rows.GAMMA_LETTER) == set(GAMMAS)
     assert set(ENCODERS) == set(TEACHER_ENCODERS)
     kinds = {cls.kind for cls in (Baseline, Teacher, TransformerTeacher, Student)}
     assert set(files.KINDS) == kinds and len(kinds) == 4

@@ -16,7 +16,7 @@ from pathlib import Path
 import sys
 out = Path(sys.argv[1])
 from kdre.evaluation import plots
-from kdre.experiments import tables as report
+from kdre.experiments import figure as report
 from kdre.knowledge.graph import plot_heatmap
 plots.confusion_png(np.eye(3, dtype=int), ["a", "b", "c"], "t", out / "c.png")
 plots.per_relation_png(pd.DataFrame({"m": [50.0, 60.0]}, index=["r1", "r2"]), out / "p.png")

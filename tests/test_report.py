@@ -10,15 +10,11 @@ from conftest import REPO
 
 from kdre import SETUP_VERSION
 from kdre.config import Params
+from kdre.experiments.figure import plot
+from kdre.experiments.render import markdown
+from kdre.experiments.rows import collect, every_row
 from kdre.experiments.runs import Run, lock_params, same_setup, setup_version, vectors_label
-from kdre.experiments.tables import (
-    by_version,
-    collect,
-    every_row,
-    markdown,
-    plot,
-    summarise,
-)
+from kdre.experiments.summary import by_version, summarise
 
 BASE = {
     "seed": 1,
@@ -312,7 +308,7 @@ def test_other_word_vectors_get_their_own_table_not_the_main_one():
     """A run from other word vectors is compared source by source; it must not stand in for
     the reference's C-GCN or Student-R of the same seed (dedup is per source)."""
     from kdre.experiments.runs import vectors_label
-    from kdre.experiments.tables import by_vectors
+    from kdre.experiments.summary import by_vectors
 
     glove = {
         "embeddings": {"source": "glove-6b-50d", "contextual": "none"},
@@ -384,7 +380,7 @@ def test_student_r_is_compared_with_both_controls_on_their_predictions():
     """The Knowledge controls: per seed, Student-R minus the self-distillation (−TC) and the
     no-knowledge (ner types) students, with a paired bootstrap on archived predictions."""
     from kdre.data.datasets.semeval import SPEC
-    from kdre.experiments.tables import control_comparisons
+    from kdre.experiments.rows import control_comparisons
 
     gold = {str(i): ("Cause-Effect(e1,e2)" if i % 2 else "Other") for i in range(200)}
 
@@ -608,7 +604,7 @@ def test_a_run_of_the_baseline_alone_archives_no_metrics_of_stages_it_did_not_ru
 def test_the_official_runs_are_rescored_by_the_lineage_figure():
     """C-GCN and Student-R of the official table, rescored with directions merged: from the
     run's evaluate metrics where it has the lineage figure, else from its test predictions."""
-    from kdre.experiments.tables import collapsed_rows
+    from kdre.experiments.rows import collapsed_rows
 
     gold = {
         "1": "Cause-Effect(e1,e2)",
@@ -736,7 +732,7 @@ def test_a_kbp37_report_is_titled_framed_and_controlled_by_its_own_corpus():
     """Under a KBP37 reference: its title and protocol, no paper column (the paper reports
     nothing on KBP37) but KBP37's published figure, its NER types untagged and the none types
     as the no-knowledge control; SemEval runs are neither rows nor "left out"."""
-    from kdre.experiments.tables import build_report
+    from kdre.experiments.report import build_report
 
     kbp37 = {
         **params(gamma="relation"),
@@ -775,7 +771,7 @@ def test_a_seeds_c_gcn_row_is_the_one_student_r_was_distilled_beside():
     """Two runs of one seed may hold different C-GCNs (the seed retrained on another CPU): the
     C-GCN row and the Δ vs C-GCN come from Student-R's own run, not from whichever control's
     run sorts first by name."""
-    from kdre.experiments.tables import build_report
+    from kdre.experiments.report import build_report
 
     ref = {**params(gamma="relation"), "types": {"source": "wordnet"}}
     no_tc = {
@@ -798,7 +794,7 @@ def test_a_seeds_c_gcn_row_is_the_one_student_r_was_distilled_beside():
 
 
 def test_reruns_that_agree_are_not_listed_and_disagreeing_ones_are_grouped():
-    from kdre.experiments.tables import rerun_results
+    from kdre.experiments.rows import rerun_results
 
     ref = {**params(gamma="relation"), "types": {"source": "wordnet"}}
     no_kd = {**params(gamma="relation", student__kd=False), "types": {"source": "wordnet"}}

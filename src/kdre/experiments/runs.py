@@ -3,7 +3,7 @@
 A run is its params (from its dvc.lock, or params.yaml where there is none), the metrics files
 its stages wrote and its test predictions. Which runs belong to one setup, and which params
 a run may differ in (the swept keys, the execution keys, the word vectors), are decided here;
-the report's tables (kdre.experiments.tables) and the matrix's cells (kdre.experiments.cells)
+the report (kdre.experiments.report) and the matrix's cells (kdre.experiments.cells)
 both ask.
 """
 
