@@ -1,4 +1,5 @@
-"""All of kdre's use of DVC's internals, in one place: the experiment queue's workers.
+"""All of kdre's use of DVC's internals, in one place: the experiment queue's workers, and where
+DVC's cache keeps a run's output.
 
 `kdre matrix` queues experiments with DVC's public CLI (`dvc exp run --queue`, `dvc queue
 status`), but starting a worker under a chosen serial and telling a live worker from a dead one
@@ -17,6 +18,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import yaml
 
 from kdre.errors import InputError
 
@@ -139,3 +142,27 @@ def wait_for_queue(jobs: int, poll_seconds: float = 60) -> None:
         if short := workers_short(queue, jobs):
             start_workers(short, jobs)
         time.sleep(poll_seconds)
+
+
+# DVC 3's cache: a file whose md5 is h lies at files/md5/h[:2]/h[2:] under the cache folder.
+CACHE_DIR = Path(".dvc/cache")
+
+
+def cached_output(lock: Path, stage: str, out: str, cache_dir: Path = CACHE_DIR) -> Path:
+    """The file in DVC's cache that ``stage`` of a run's dvc.lock (e.g. an archived run's
+    ``reports/runs/NAME/dvc.lock``) wrote as ``out``, without checking the run out: its outputs
+    stay in this clone's cache, not in the archive. Refused with one line where the lock has
+    no such output or the cache lacks the file (another clone ran it, or `dvc gc` removed it)."""
+    try:
+        stages = yaml.safe_load(lock.read_text(encoding="utf-8"))["stages"]
+        outs = {o["path"]: o for o in stages[stage].get("outs", [])}
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as err:
+        raise InputError(f"not a dvc.lock with a {stage!r} stage ({err})", lock) from None
+    entry = outs.get(out)
+    if entry is None or not entry.get("md5") or str(entry["md5"]).endswith(".dir"):
+        raise InputError(f"the {stage!r} stage records no file output {out!r}", lock)
+    md5 = str(entry["md5"])
+    path = cache_dir / "files" / "md5" / md5[:2] / md5[2:]
+    if not path.is_file():
+        raise InputError(f"{out} of this run (md5 {md5}) is not in {cache_dir}", lock)
+    return path
