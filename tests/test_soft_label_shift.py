@@ -76,7 +76,7 @@ def test_an_archived_runs_soft_labels_are_found_in_the_cache_by_their_md5(tmp_pa
     stored.parent.mkdir(parents=True)
     stored.write_bytes(b"x")
     assert cached_output(lock, "teacher", out["path"], cache) == stored
-    with pytest.raises(InputError, match="records no file output 'data/other'"):
+    with pytest.raises(InputError, match="records no output 'data/other'"):
         cached_output(lock, "teacher", "data/other", cache)
     with pytest.raises(InputError, match="not a dvc.lock with a 'student' stage"):
         cached_output(lock, "student", out["path"], cache)

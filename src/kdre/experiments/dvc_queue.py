@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -148,21 +149,54 @@ def wait_for_queue(jobs: int, poll_seconds: float = 60) -> None:
 CACHE_DIR = Path(".dvc/cache")
 
 
+def _cached_entry(lock: Path, stage: str, out: str, cache_dir: Path) -> tuple[str, Path]:
+    """(md5, cache path) of ``out`` of ``stage`` in a run's dvc.lock; refused in one line."""
+    try:
+        stages = yaml.safe_load(lock.read_text(encoding="utf-8"))["stages"]
+        outs = {o["path"]: o for o in stages[stage].get("outs", [])}
+    except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError) as err:
+        raise InputError(f"not a dvc.lock with a {stage!r} stage ({err})", lock) from None
+    md5 = str((outs.get(out) or {}).get("md5") or "")
+    if not md5:
+        raise InputError(f"the {stage!r} stage records no output {out!r}", lock)
+    path = cache_dir / "files" / "md5" / md5[:2] / md5[2:]
+    if not path.is_file():
+        raise InputError(f"{out} of this run (md5 {md5}) is not in {cache_dir}", lock)
+    return md5, path
+
+
 def cached_output(lock: Path, stage: str, out: str, cache_dir: Path = CACHE_DIR) -> Path:
     """The file in DVC's cache that ``stage`` of a run's dvc.lock (e.g. an archived run's
     ``reports/runs/NAME/dvc.lock``) wrote as ``out``, without checking the run out: its outputs
     stay in this clone's cache, not in the archive. Refused with one line where the lock has
-    no such output or the cache lacks the file (another clone ran it, or `dvc gc` removed it)."""
-    try:
-        stages = yaml.safe_load(lock.read_text(encoding="utf-8"))["stages"]
-        outs = {o["path"]: o for o in stages[stage].get("outs", [])}
-    except (OSError, yaml.YAMLError, KeyError, TypeError) as err:
-        raise InputError(f"not a dvc.lock with a {stage!r} stage ({err})", lock) from None
-    entry = outs.get(out)
-    if entry is None or not entry.get("md5") or str(entry["md5"]).endswith(".dir"):
-        raise InputError(f"the {stage!r} stage records no file output {out!r}", lock)
-    md5 = str(entry["md5"])
-    path = cache_dir / "files" / "md5" / md5[:2] / md5[2:]
-    if not path.is_file():
-        raise InputError(f"{out} of this run (md5 {md5}) is not in {cache_dir}", lock)
+    no such output, it is a folder, or the cache lacks it (another clone ran it, or `dvc gc`
+    removed it)."""
+    md5, path = _cached_entry(lock, stage, out, cache_dir)
+    if md5.endswith(".dir"):
+        raise InputError(f"{out} is a folder output: use cached_folder", lock)
     return path
+
+
+def cached_folder(
+    lock: Path, stage: str, out: str, dest: Path, cache_dir: Path = CACHE_DIR
+) -> Path:
+    """Copy the folder output ``out`` of ``stage`` (e.g. the types stage's ``data/types``) from
+    DVC's cache into ``dest``, file by file as its manifest lists them; returns ``dest``."""
+    md5, manifest = _cached_entry(lock, stage, out, cache_dir)
+    if not md5.endswith(".dir"):
+        raise InputError(f"{out} is a file output: use cached_output", lock)
+    try:
+        entries = json.loads(manifest.read_text(encoding="utf-8"))
+        files = [(str(e["relpath"]), str(e["md5"])) for e in entries]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise InputError(f"unreadable folder manifest of {out} ({err})", manifest) from None
+    for relpath, file_md5 in files:
+        source = cache_dir / "files" / "md5" / file_md5[:2] / file_md5[2:]
+        target = dest / relpath
+        if not target.resolve().is_relative_to(dest.resolve()):
+            raise InputError(f"{out}'s manifest names a path outside it: {relpath!r}", manifest)
+        if not source.is_file():
+            raise InputError(f"{out}/{relpath} of this run is not in {cache_dir}", lock)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    return dest
