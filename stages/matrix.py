@@ -133,8 +133,8 @@ def matrix(
             "other word-vector sources), the cgcn* cells, which run the C-GCN alone, the "
             "lineage cell (Student-R, its C-GCN and Teacher-R on 10 undirected labels), the "
             "transformer* cells (MiniLM teachers: with the type term, without, plain) and the "
-            "Transfer issue's loo, folds, transfer, transfer-self, finetune and finetune-no-tsd "
-            "cells)."
+            "Transfer issue's loo, folds, transfer, transfer-self, transformer-transfer, "
+            "finetune and finetune-no-tsd cells)."
         ),
     ] = ",".join(CELLS),
     jobs: Annotated[int, typer.Option(help="Experiments run side by side.")] = 2,
@@ -180,7 +180,8 @@ def matrix(
     from the plain fine-tuned MiniLM) and the Transfer issue's cells, each Student-R with one
     mechanism: loo (leave-one-out soft rules), folds (5 cross-fitted teachers), transfer (a
     transfer set of 4 copies per sentence) and transfer-self (the same transfer set, the
-    teacher being the C-GCN itself: its self-distillation control), and Student-R over a
+    teacher being the C-GCN itself: its self-distillation control), transformer-transfer (the
+    MiniLM teacher of the transformer cell labelling that transfer set), and Student-R over a
     fine-tuned base with and without TSD (finetune, finetune-no-tsd: −TSD where the encoder
     trains, the paper's mechanism). Finished cells (workspace,
     experiment refs, the ARCHIVE) and experiments already queued are skipped, so running this

@@ -213,6 +213,23 @@ def test_plot_and_empty_report(tmp_path):
     assert "No finished runs" in markdown(summarise(empty), empty, skipped, "")
 
 
+def test_runs_are_read_in_name_order_whether_or_not_the_refs_were_archived(tmp_path, monkeypatch):
+    """A (model, seed) counts from its first run, so a live ref must not jump ahead of the
+    archived runs: `kdre report --no-save` once took seeds 1-3 from the refs of reruns on
+    another host and reported another main table than `kdre report`."""
+    from kdre.experiments import archive as arch
+
+    for name in ("a-run", "b-run", "c-run"):
+        (tmp_path / name).mkdir()
+    monkeypatch.setattr(arch, "experiment_refs", lambda: [("c-run", "sha-c"), ("a0-ref", "x")])
+    monkeypatch.setattr(arch, "archive_experiments", lambda archive, refs: ["a0-ref"])
+    monkeypatch.setattr(arch, "run_at", lambda name, rev, root=None: f"{name}@{rev or root.name}")
+    live = arch.find_runs(tmp_path, workspace=False, save=False)
+    assert live == ["a-run@a-run", "a0-ref@x", "b-run@b-run", "c-run@sha-c"]
+    saved = arch.find_runs(tmp_path, workspace=False, save=True)  # a0-ref copied, c-run not
+    assert [r.split("@")[0] for r in saved] == ["a-run", "b-run", "c-run"]
+
+
 def test_report_command_reads_experiment_refs_from_git(tmp_path):
     """`kdre report` in a git repo: the workspace plus one commit under refs/exps/ (as DVC
     stores experiments); a ref of another setup is listed as left out."""
@@ -677,6 +694,38 @@ def test_the_mechanisms_table_compares_each_cell_seed_by_seed_with_student_r():
     rows, skipped = collect(runs, ref, defaults)
     assert set(rows["run"]) == {"r1", "r2"} and {"t1", "t3"} <= set(skipped)
     assert mechanisms.markdown(frame[frame["cell"] == "relation"]) == []
+
+
+def test_the_minilm_teachers_student_with_a_transfer_set_is_compared_with_its_own_cell():
+    """transformer-transfer changes one thing against the transformer cell; the table does
+    not appear for the two reference rows alone (a setup that ran no mechanism)."""
+    from kdre.data.datasets.semeval import SPEC
+    from kdre.experiments import mechanisms
+
+    gold = {str(i): ("Cause-Effect(e1,e2)" if i % 2 else "Other") for i in range(300)}
+
+    def preds(wrong_every: int, offset: int = 0) -> dict[str, str]:
+        out = {i: (g if (int(i) + offset) % wrong_every else "Other") for i, g in gold.items()}
+        return {"student": "".join(f"{i}\t{p}\n" for i, p in out.items())}
+
+    ref = params(gamma="relation")
+    minilm = {**ref, "gamma": "vector", "teacher": {**ref["teacher"], "encoder": "transformer"}}
+    with_set = {**minilm, "transfer": {"copies": 4}}
+    runs = [
+        Run("r1", params(seed=1, gamma="relation"), metrics(70, 90, 72), preds(3)),
+        Run("m1", {**minilm, "seed": 1}, metrics(70, 90, 73), preds(4)),
+        Run("m2", {**minilm, "seed": 2}, metrics(70, 90, 73), preds(4, 1)),
+        Run("mt1", {**with_set, "seed": 1}, metrics(70, 90, 76), preds(20)),
+        Run("mt2", {**with_set, "seed": 2}, metrics(70, 90, 77), preds(20, 1)),
+    ]
+    frame = mechanisms.cell_runs(runs, ref, asdict(Params()))
+    assert sorted(frame[frame["cell"] == "transformer"]["run"]) == ["m1", "m2"]
+    assert sorted(frame[frame["cell"] == "transformer-transfer"]["run"]) == ["mt1", "mt2"]
+    lines = mechanisms.markdown(frame)
+    assert any(line.startswith("| Student-V from the MiniLM teacher + transfer") for line in lines)
+    tests = mechanisms.seed_tests(frame, SPEC, gold, samples=200)
+    assert ("transformer-transfer", "transformer") in set(zip(tests["a"], tests["b"], strict=True))
+    assert mechanisms.markdown(frame[frame["cell"].isin(["relation", "transformer"])]) == []
 
 
 def test_mechanisms_get_a_seed_aware_test_on_their_archived_predictions():

@@ -185,18 +185,21 @@ def archived_runs(archive: Path) -> list[tuple[str, Path]]:
 
 
 def find_runs(archive: Path, workspace: bool, save: bool) -> list[Run | str]:
-    """Every run this clone knows of: experiment refs, archive (refs archived first when
-    ``save``), then the workspace; an experiment both live and archived is read once: from the
-    archive when this call just copied it there, else from its ref. The workspace comes last so
-    that a (model, seed) the matrix ran is taken from the matrix (one thread count throughout),
-    and the workspace adds only what the matrix lacks."""
+    """Every run this clone knows of: experiment refs and archive (refs archived first when
+    ``save``) by name, then the workspace; an experiment both live and archived is read once:
+    from the archive when this call just copied it there, else from its ref. The order is by
+    name whether or not the refs were archived, since a (model, seed) counts from its first run:
+    `kdre report --no-save` reports what `kdre report` does. The workspace comes last so that a
+    (model, seed) the matrix ran is taken from the matrix (one thread count throughout), and
+    the workspace adds only what the matrix lacks."""
     refs = experiment_refs()
     if save:
         copied = set(archive_experiments(archive, refs))
         refs = [(n, sha) for n, sha in refs if n not in copied]
-    found = [run_at(n, sha) for n, sha in refs]
     live = {n for n, _ in refs}
-    found += [run_at(n, None, d) for n, d in archived_runs(archive) if n not in live]
+    where: list[tuple[str, str | None, Path]] = [(n, sha, Path(".")) for n, sha in refs]
+    where += [(n, None, d) for n, d in archived_runs(archive) if n not in live]
+    found = [run_at(n, rev, d) for n, rev, d in sorted(where, key=lambda w: w[0])]
     if workspace:
         found.append(run_at("workspace", None))
     return [r for r in found if r is not None]
