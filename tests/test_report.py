@@ -391,6 +391,18 @@ def test_stages_downstream_of_a_rerun_stage_are_stale():
     assert fresh_stages(lock) == {"baseline"}
     lock["stages"]["teacher"]["deps"][0]["md5"] = "b2"
     assert fresh_stages(lock) == {"baseline", "teacher", "student", "evaluate"}
+    # a dep on a file inside a stale stage's output folder is stale too (a C-GCN-only run of
+    # another corpus keeps the workspace's types and augment entries: augment read
+    # data/types/train.parquet of the old types output)
+    lock["stages"]["parse"] = stage([("data/raw", "r2")], [("data/parsed", "p2")])
+    lock["stages"]["types"] = stage([("data/parsed", "p1")], [("data/types", "y1.dir")])
+    lock["stages"]["augment"] = stage(
+        [("data/parsed/train.parquet", "x1"), ("data/types/train.parquet", "y1f")],
+        [("data/transfer", "a1.dir")],
+    )
+    assert {"types", "augment"}.isdisjoint(fresh_stages(lock))
+    lock["stages"]["types"]["deps"][0]["md5"] = "p2"
+    assert {"parse", "types", "augment"} <= fresh_stages(lock)
 
 
 def test_student_r_is_compared_with_both_controls_on_their_predictions():

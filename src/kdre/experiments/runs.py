@@ -123,13 +123,26 @@ def fresh_stages(lock: dict) -> set[str]:
     An experiment that ran only some stages (`dvc exp run baseline`) still commits the other
     stages' lock entries and metrics files from before: the teacher's entry then names a
     `models/baseline.pt` that is no longer there. Such a stage, and every stage downstream of
-    it, is stale: its metrics belong to another run."""
+    it, is stale: its metrics belong to another run. A dep on a file inside another stage's
+    output folder (the augment stage reads `data/types/train.parquet` of `data/types`) has no
+    md5 to compare with the folder's: it is stale where the folder's stage is."""
     stages = lock.get("stages", {}) or {}
     produced = {
         out["path"]: (name, out.get("md5"))
         for name, stage in stages.items()
         for out in stage.get("outs", []) or []
     }
+
+    def source_of(dep: dict) -> tuple[str, str | None] | None:
+        """(stage, md5 to compare or None) of the stage whose output ``dep`` reads."""
+        path = dep["path"]
+        if path in produced:
+            return produced[path]
+        for out, (name, _) in produced.items():
+            if path.startswith(out.rstrip("/") + "/"):
+                return name, None
+        return None
+
     stale: set[str] = set()
     changed = True
     while changed:
@@ -138,8 +151,11 @@ def fresh_stages(lock: dict) -> set[str]:
             if name in stale:
                 continue
             for dep in stage.get("deps", []) or []:
-                source = produced.get(dep["path"])
-                if source and (source[0] in stale or source[1] != dep.get("md5")):
+                source = source_of(dep)
+                if source is None:
+                    continue
+                origin, md5 = source
+                if origin in stale or (md5 is not None and md5 != dep.get("md5")):
                     stale.add(name)
                     changed = True
                     break
