@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from kdre.data.datasets import dataset_spec
+from kdre.data.datasets.base import DatasetSpec
 from kdre.data.encode import encode
 from kdre.data.schema import read_split
 from kdre.errors import InputError
@@ -43,7 +44,9 @@ class Split:
     gold: list[str]
 
 
-def teacher_splits(model_path: Path, typed: Path, splits=("dev", "test")) -> tuple[dict, object]:
+def teacher_splits(
+    model_path: Path, typed: Path, splits: tuple[str, ...] = ("dev", "test")
+) -> tuple[dict[str, Split], DatasetSpec]:
     """The base logits and G(p) of ``splits`` of the types stage's output ``typed``, from a
     teacher model file (which carries its G(p) table and its base); and the dataset spec."""
     model, vocab, payload = load_model(model_path)
@@ -67,7 +70,7 @@ def teacher_splits(model_path: Path, typed: Path, splits=("dev", "test")) -> tup
     return out, spec
 
 
-def fused_f1(split: Split, labels: list[str], spec, beta: float, eps: float) -> float:
+def fused_f1(split: Split, labels: list[str], spec: DatasetSpec, beta: float, eps: float) -> float:
     """The dataset's official F1 of argmax(local + β·log(G(p) + ε))."""
     logits = split.local + beta * np.log(split.rules + eps) if beta else split.local
     pred = [labels[i] for i in logits.argmax(axis=-1)]
@@ -88,7 +91,7 @@ class Headroom:
     grid: int  # configurations tried on dev
 
 
-def headroom(splits: dict[str, Split], spec) -> Headroom:
+def headroom(splits: dict[str, Split], spec: DatasetSpec) -> Headroom:
     """β, ε chosen on dev (ties: the smaller β, then the smaller ε), then scored on test."""
     labels = list(spec.labels)
     dev, test = splits["dev"], splits["test"]
