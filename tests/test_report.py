@@ -740,6 +740,43 @@ def test_the_minilm_teachers_student_with_a_transfer_set_is_compared_with_its_ow
     assert mechanisms.markdown(frame[frame["cell"].isin(["relation", "transformer"])]) == []
 
 
+def test_the_minilm_teachers_are_compared_on_dev_once_the_leave_one_out_teacher_ran():
+    """Deliverable 5 of the Transfer issue: typed, typed over leave-one-out G(p), plain, on dev.
+    A v2 plain (−TC) run's teacher counts (v3 changed the student alone); a v1 one does not."""
+    from kdre.experiments import mechanisms
+    from kdre.experiments.runs import comparable_version, teacher_version
+
+    ref = params(gamma="relation")
+    minilm = {**ref, "gamma": "vector", "teacher": {**ref["teacher"], "encoder": "transformer"}}
+    loo = {**minilm, "teacher": {**minilm["teacher"], "leave_one_out": True}}
+    plain_teacher = {
+        **minilm["teacher"],
+        "type_constraints": False,
+        "tsd": False,
+        "transformer": {"typed_markers": False},
+    }
+    plain = {**minilm, "teacher": plain_teacher}
+    runs = [
+        Run("m1", {**minilm, "seed": 1}, metrics(70, 80, 73)),
+        Run("m2", {**minilm, "seed": 2}, metrics(70, 82, 73)),
+        Run("l1", {**loo, "seed": 1}, metrics(70, 84, 73)),
+        Run("p1", {**plain, "seed": 1}, metrics(70, 83, 73, version=2)),
+        Run("p2", {**plain, "seed": 2}, metrics(70, 85, 73, version=2)),
+        Run("old", {**plain, "seed": 3}, metrics(70, 99, 73, version=None)),
+    ]
+    assert comparable_version(runs[3]) == 2 and teacher_version(runs[3]) == SETUP_VERSION
+    assert teacher_version(runs[5]) == 1
+    frame = mechanisms.teacher_runs(runs, ref, asdict(Params()))
+    assert sorted(frame["run"]) == ["l1", "m1", "m2", "p1", "p2"]
+    lines = mechanisms.teachers_markdown(frame)
+    typed = next(line for line in lines if "(G(p) of all of train)" in line)
+    assert "| 1,2 | 81.00 ± 1.41 | -3.00 |" in typed  # (80 − 83 + 82 − 85) / 2
+    left = next(line for line in lines if "(leave-one-out G(p) on train)" in line)
+    assert "| 1 | 84.00 | +1.00 |" in left
+    # nothing to compare until the leave-one-out teacher ran
+    assert mechanisms.teachers_markdown(frame[frame["cell"] != "transformer-loo"]) == []
+
+
 def test_mechanisms_get_a_seed_aware_test_on_their_archived_predictions():
     from kdre.data.datasets.semeval import SPEC
     from kdre.experiments import mechanisms

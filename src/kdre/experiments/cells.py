@@ -104,6 +104,9 @@ TRANSFORMER_CELLS: dict[str, dict[str, str]] = {
 # fine-tuned MiniLM teacher (the transformer cell plus the transfer set: one thing changed
 # against that cell), the setting of Tang et al. 2019: a teacher well above the student,
 # labelling many more inputs than the labelled set, with no gold label in its fusion (γ_v).
+# transformer-loo trains that MiniLM teacher over leave-one-out soft rules (one thing changed
+# against the transformer cell): whether the typed teacher still loses to the plain one on dev
+# once G(p) on train no longer counts the example's own label.
 _TRANSFER_SET = {"transfer.copies": "4"}
 TRANSFER_CELLS: dict[str, dict[str, str]] = {
     "loo": {"gamma": "relation", "teacher.leave_one_out": "true"},
@@ -111,6 +114,7 @@ TRANSFER_CELLS: dict[str, dict[str, str]] = {
     "transfer": {"gamma": "relation", **_TRANSFER_SET},
     "transfer-self": {"gamma": "relation", **_NO_TC, **_TRANSFER_SET},
     "transformer-transfer": {**_TRANSFORMER, **_TRANSFER_SET},
+    "transformer-loo": {**_TRANSFORMER, "teacher.leave_one_out": "true"},
 }
 
 

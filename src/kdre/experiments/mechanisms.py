@@ -1,7 +1,9 @@
 """The report's table of the Transfer issue's mechanisms: Student-R with one mechanism on
 (leave-one-out soft rules, cross-fitted teachers, a transfer set, and the transfer set's
 self-distillation control), beside Student-R itself, and the MiniLM teacher's student with and
-without the same transfer set, each over the seeds it ran.
+without the same transfer set or leave-one-out soft rules, each over the seeds it ran; and the
+MiniLM teachers on dev (typed, typed over leave-one-out soft rules, plain), the issue's question
+whether the typed teacher still loses to the plain one once G(p) leaves the example out.
 
 Each cell is its own setup (its key is not swept), so its runs are left out of the main table;
 here each row gathers the runs of one cell (kdre.experiments.cells), and the differences are
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from kdre import SETUP_VERSION
 from kdre.data.datasets.base import DatasetSpec
 from kdre.experiments.cells import (
     CELLS,
@@ -21,16 +24,24 @@ from kdre.experiments.cells import (
     covers,
 )
 from kdre.experiments.claim import labels_for
-from kdre.experiments.runs import VECTORS, Run, same_setup
+from kdre.experiments.runs import VECTORS, Run, same_setup, teacher_version
 
+_MINILM = ("transformer-transfer", "transformer-loo")
 ROWS: dict[str, dict[str, str]] = {
     "relation": CELLS["relation"],
-    **{k: v for k, v in TRANSFER_CELLS.items() if k != "transformer-transfer"},
+    **{k: v for k, v in TRANSFER_CELLS.items() if k not in _MINILM},
     "transformer": TRANSFORMER_CELLS["transformer"],
-    "transformer-transfer": TRANSFER_CELLS["transformer-transfer"],
+    **{k: TRANSFER_CELLS[k] for k in _MINILM},
 }
 # the rows that change nothing of the Transfer issue's: shown only beside a mechanism's row
 REFERENCES = ("relation", "transformer")
+# the MiniLM teachers compared on dev: typed (the transformer cell), typed over leave-one-out
+# soft rules, and the plain fine-tuned MiniLM, the one the typed teacher must beat
+TEACHER_ROWS: dict[str, dict[str, str]] = {
+    "transformer": TRANSFORMER_CELLS["transformer"],
+    "transformer-loo": TRANSFER_CELLS["transformer-loo"],
+    "transformer-plain": TRANSFORMER_CELLS["transformer-plain"],
+}
 
 # (A, B): "does A beat B?", each over the seeds both ran, by the seed-aware bootstrap
 COMPARISONS: list[tuple[str, str]] = [
@@ -41,6 +52,7 @@ COMPARISONS: list[tuple[str, str]] = [
     ("transfer", "transfer-self"),  # the knowledge, on the same transfer set
     ("transformer-transfer", "transformer"),  # the transfer set, same MiniLM teacher
     ("transformer-transfer", "transfer-self"),  # MiniLM vs self-distillation, same transfer set
+    ("transformer-loo", "transformer"),  # leave-one-out soft rules, same MiniLM teacher
 ]
 SAMPLES = 1000
 
@@ -52,6 +64,12 @@ WHAT = {
     "transfer-self": "+ transfer set, teacher = C-GCN (control)",
     "transformer": "Student-V from the MiniLM teacher (no transfer set)",
     "transformer-transfer": "Student-V from the MiniLM teacher + transfer set (4 copies)",
+    "transformer-loo": "Student-V from the MiniLM teacher + leave-one-out soft rules",
+}
+TEACHER_WHAT = {
+    "transformer": "Teacher-V, MiniLM + type term (G(p) of all of train)",
+    "transformer-loo": "Teacher-V, MiniLM + type term (leave-one-out G(p) on train)",
+    "transformer-plain": "plain fine-tuned MiniLM (no types, no TSD)",
 }
 
 
@@ -91,6 +109,71 @@ def cell_runs(runs: list[Run], reference: dict, defaults: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def teacher_runs(runs: list[Run], reference: dict, defaults: dict) -> pd.DataFrame:
+    """One row per (MiniLM teacher cell, seed): the teacher's dev and test F1. A run of an
+    older setup version counts where only the student changed since (its teacher computes
+    what today's computes: kdre.experiments.setups.STUDENT_ONLY)."""
+    rows = []
+    for cell, overrides in TEACHER_ROWS.items():
+        own = cell_reference(reference, overrides)
+        seen: set[int] = set()
+        for run in runs:
+            if teacher_version(run) != SETUP_VERSION:
+                continue
+            if not same_setup(run, own, defaults, free=VECTORS, any_version=True):
+                continue
+            seed = run.resolved().get("seed")
+            if seed in seen or not covers(run, overrides, seed, own, stage="teacher"):
+                continue
+            seen.add(seed)
+            teacher = run.metrics["teacher"]
+            rows.append(
+                {
+                    "cell": cell,
+                    "seed": seed,
+                    "run": run.name,
+                    "dev": teacher.get("dev", {}).get("f1"),
+                    "test": teacher.get("test", {}).get("f1"),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def teachers_markdown(frame: pd.DataFrame) -> list[str]:
+    """The MiniLM teachers on dev, shown once the leave-one-out teacher ran: per cell, seeds,
+    dev and test mean ± std, Δ dev against the plain MiniLM on the seeds both ran."""
+    if frame.empty or "transformer-loo" not in set(frame["cell"]):
+        return []
+    lines = [
+        "",
+        "The MiniLM teachers on dev (the Transfer issue's question: does the typed teacher "
+        "still lose to the plain one once G(p) on train leaves each example's own label out? "
+        "`kdre matrix --cells transformer,transformer-loo,transformer-plain`). Δ dev: mean of "
+        "the per-seed differences against the plain MiniLM on the seeds both ran; test is "
+        "shown, not selected on.",
+        "",
+        "| teacher | seeds | dev | Δ dev vs plain | test |",
+        "|---|---|---|---|---|",
+    ]
+    plain = frame[frame["cell"] == "transformer-plain"].set_index("seed")["dev"]
+    for cell in TEACHER_ROWS:
+        part = frame[frame["cell"] == cell]
+        if part.empty:
+            continue
+        seeds = ",".join(str(s) for s in sorted(part["seed"]))
+        shared = part[part["seed"].isin(plain.index)]
+        delta = (
+            (shared.set_index("seed")["dev"] - plain.loc[shared["seed"]]).mean()
+            if cell != "transformer-plain" and not shared.empty
+            else None
+        )
+        lines.append(
+            f"| {TEACHER_WHAT[cell]} | {seeds} | {_spread(part['dev'])} | "
+            f"{'' if delta is None else f'{delta:+.2f}'} | {_spread(part['test'])} |"
+        )
+    return lines
+
+
 def markdown(frame: pd.DataFrame) -> list[str]:
     """The table: per cell, seeds, dev and test mean ± std, Δ test against Student-R on the
     seeds both ran, the share of soft labels right and sure, the student's training time."""
@@ -101,11 +184,12 @@ def markdown(frame: pd.DataFrame) -> list[str]:
         "",
         "Each cell changes one thing against Student-R (`kdre matrix --cells "
         "relation,loo,folds,transfer,transfer-self`), or against the MiniLM teacher's "
-        "student (`--cells transformer,transformer-transfer`). Δ test: mean of the per-seed "
-        "differences against Student-R on the seeds both ran. *sure*: share of the training "
-        "examples whose soft label gives the gold label ≥ 0.9 (out-of-fold with folds; "
-        "Teacher-R reads the gold label, so for its cells this says how one-hot the soft "
-        "labels are, not how good the teacher is). Student time: seconds of training, same "
+        "student (`--cells transformer,transformer-transfer,transformer-loo`). Δ test: mean "
+        "of the per-seed differences against Student-R on the seeds both ran. *sure*: share "
+        "of the training examples whose soft label gives the gold label ≥ 0.9 (out-of-fold "
+        "with folds; Teacher-R reads the gold label, so for its cells this says how one-hot "
+        "the soft labels are, not how good the teacher is). Student time: seconds of "
+        "training, same "
         "machine class.",
         "",
         "| cell | seeds | student dev | student test | Δ test vs Student-R | sure | student s |",

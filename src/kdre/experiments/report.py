@@ -81,7 +81,9 @@ def _mechanisms(
     table = mechanisms.markdown(frame)
     if not table:
         return []
-    return [*table, *mechanisms.tests_markdown(mechanisms.seed_tests(frame, spec, gold))]
+    teachers = mechanisms.teachers_markdown(mechanisms.teacher_runs(runs, reference, defaults))
+    tests = mechanisms.tests_markdown(mechanisms.seed_tests(frame, spec, gold))
+    return [*table, *tests, *teachers]
 
 
 def full_model_first(runs: list[Run], reference: dict, defaults: dict) -> list[Run]:

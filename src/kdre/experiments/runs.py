@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kdre import SETUP_VERSION
-from kdre.experiments.setups import CHANGED, SETUP_DEFAULTS
+from kdre.experiments.setups import CHANGED, SETUP_DEFAULTS, STUDENT_ONLY
 
 # Params that may differ between runs of one report; any other difference is a different setup.
 SWEPT = (
@@ -215,6 +215,15 @@ def comparable_version(run: Run) -> int:
     version = setup_version(run)
     config = run.resolved()
     while version < SETUP_VERSION and not CHANGED[version + 1](config):
+        version += 1
+    return version
+
+
+def teacher_version(run: Run) -> int:
+    """The newest setup version whose teacher computes what ``run``'s teacher computed: its
+    comparable version, carried forward over versions that changed the student alone."""
+    version = comparable_version(run)
+    while version < SETUP_VERSION and version + 1 in STUDENT_ONLY:
         version += 1
     return version
 

@@ -134,3 +134,8 @@ CHANGED: dict[int, Callable[[dict], bool]] = {
     2: lambda config: True,  # many kernels and the pruning: every run
     3: lambda config: config.get("teacher.type_constraints") is False,
 }
+
+# Versions whose change touched the student stage alone: a run's teacher computes what the
+# next version's teacher computes across them (kdre.experiments.runs.teacher_version), so a
+# teacher-only comparison (the MiniLM teachers on dev) may read the older run's teacher.
+STUDENT_ONLY: frozenset[int] = frozenset({3})
