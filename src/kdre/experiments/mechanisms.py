@@ -12,6 +12,8 @@ taken seed by seed against Student-R so that the seeds a cell lacks do not move 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 import pandas as pd
 
 from kdre import SETUP_VERSION
@@ -155,21 +157,10 @@ def teachers_markdown(frame: pd.DataFrame) -> list[str]:
         "| teacher | seeds | dev | Δ dev vs plain | test |",
         "|---|---|---|---|---|",
     ]
-    plain = frame[frame["cell"] == "transformer-plain"].set_index("seed")["dev"]
-    for cell in TEACHER_ROWS:
-        part = frame[frame["cell"] == cell]
-        if part.empty:
-            continue
-        seeds = ",".join(str(s) for s in sorted(part["seed"]))
-        shared = part[part["seed"].isin(plain.index)]
-        delta = (
-            (shared.set_index("seed")["dev"] - plain.loc[shared["seed"]]).mean()
-            if cell != "transformer-plain" and not shared.empty
-            else None
-        )
+    for cell, part, seeds, delta in _per_cell(frame, TEACHER_ROWS, "transformer-plain", "dev"):
         lines.append(
-            f"| {TEACHER_WHAT[cell]} | {seeds} | {_spread(part['dev'])} | "
-            f"{'' if delta is None else f'{delta:+.2f}'} | {_spread(part['test'])} |"
+            f"| {TEACHER_WHAT[cell]} | {seeds} | {_spread(part['dev'])} | {delta} | "
+            f"{_spread(part['test'])} |"
         )
     return lines
 
@@ -189,30 +180,38 @@ def markdown(frame: pd.DataFrame) -> list[str]:
         "of the training examples whose soft label gives the gold label ≥ 0.9 (out-of-fold "
         "with folds; Teacher-R reads the gold label, so for its cells this says how one-hot "
         "the soft labels are, not how good the teacher is). Student time: seconds of "
-        "training, same "
-        "machine class.",
+        "training, same machine class.",
         "",
         "| cell | seeds | student dev | student test | Δ test vs Student-R | sure | student s |",
         "|---|---|---|---|---|---|---|",
     ]
-    ref = frame[frame["cell"] == "relation"].set_index("seed")["test"]
-    for cell in ROWS:
+    for cell, part, seeds, delta in _per_cell(frame, ROWS, "relation", "test"):
+        lines.append(
+            f"| {WHAT.get(cell, cell)} | {seeds} | {_spread(part['dev'])} | "
+            f"{_spread(part['test'])} | {delta} | "
+            f"{_mean(part['sure'], '.3f')} | {_mean(part['student_seconds'], '.0f')} |"
+        )
+    return lines
+
+
+def _per_cell(
+    frame: pd.DataFrame, cells: Iterable[str], reference: str, column: str
+) -> Iterator[tuple[str, pd.DataFrame, str, str]]:
+    """Per cell of ``cells`` that ran: its rows, its seeds ("1,2") and the mean of its per-seed
+    differences in ``column`` against the ``reference`` cell over the seeds both ran ("+0.12";
+    empty for the reference itself or without a shared seed), so that a seed one cell lacks
+    does not move the difference."""
+    ref = frame[frame["cell"] == reference].set_index("seed")[column]
+    for cell in cells:
         part = frame[frame["cell"] == cell]
         if part.empty:
             continue
         seeds = ",".join(str(s) for s in sorted(part["seed"]))
         shared = part[part["seed"].isin(ref.index)]
-        delta = (
-            (shared.set_index("seed")["test"] - ref.loc[shared["seed"]]).mean()
-            if cell != "relation" and not shared.empty
-            else None
-        )
-        lines.append(
-            f"| {WHAT.get(cell, cell)} | {seeds} | {_spread(part['dev'])} | "
-            f"{_spread(part['test'])} | {'' if delta is None else f'{delta:+.2f}'} | "
-            f"{_mean(part['sure'], '.3f')} | {_mean(part['student_seconds'], '.0f')} |"
-        )
-    return lines
+        delta = ""
+        if cell != reference and not shared.empty:
+            delta = f"{(shared.set_index('seed')[column] - ref.loc[shared['seed']]).mean():+.2f}"
+        yield cell, part, seeds, delta
 
 
 def seed_tests(
