@@ -80,3 +80,13 @@ def test_an_archived_runs_soft_labels_are_found_in_the_cache_by_their_md5(tmp_pa
         cached_output(lock, "teacher", "data/other", cache)
     with pytest.raises(InputError, match="not a dvc.lock with a 'student' stage"):
         cached_output(lock, "student", out["path"], cache)
+
+
+def test_entropy_says_how_soft_a_teacher_teaches(tmp_path):
+    """A sharper teacher over the same base has lower entropy; a one-hot row has none."""
+    from kdre.experiments.soft_label_shift import entropy
+
+    assert entropy(np.array([[1.0, 0.0, 0.0, 0.0]]))[0] == 0.0
+    assert entropy(np.full((1, 4), 0.25))[0] == pytest.approx(np.log(4))
+    s = shift(read(write(tmp_path / "soft.parquet", 3.0 * BASE)))  # logits ×3: sharper
+    assert s.teacher_entropy < s.base_entropy

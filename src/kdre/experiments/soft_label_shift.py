@@ -63,6 +63,13 @@ def total_variation(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     return 0.5 * np.abs(p - q).sum(axis=1)
 
 
+def entropy(p: np.ndarray) -> np.ndarray:
+    """Per row, −Σ p log p in nats (0 for a one-hot row): a soft label's information beyond its
+    argmax lies in this spread."""
+    logs = np.log(p, out=np.zeros_like(p), where=p > 0)
+    return -(p * logs).sum(axis=1)
+
+
 def _wrong_labels(p: np.ndarray, gold: np.ndarray) -> np.ndarray:
     """p over the wrong labels only, renormalised (a row with no mass there stays zero)."""
     q = p.copy()
@@ -84,6 +91,8 @@ class Shift:
     onto_gold: float  # share of the moved mass that lands on the gold label
     argmax_changed: float  # share whose argmax the type term changed
     wrong_reshaped: float  # mean total variation between the two, over the wrong labels only
+    base_entropy: float  # mean entropy of the base's distribution (nats): how soft it teaches
+    teacher_entropy: float  # ... of the teacher's
 
 
 def shift(soft: SoftLabelFile) -> Shift:
@@ -108,6 +117,8 @@ def shift(soft: SoftLabelFile) -> Shift:
         onto_gold=float(gained.sum() / moved.sum()) if moved.sum() > 0 else float("nan"),
         argmax_changed=float(np.mean(teacher.argmax(axis=1) != base.argmax(axis=1))),
         wrong_reshaped=float(reshaped.mean()),
+        base_entropy=float(entropy(base).mean()),
+        teacher_entropy=float(entropy(teacher).mean()),
     )
 
 
@@ -127,18 +138,19 @@ def between(a: SoftLabelFile, b: SoftLabelFile) -> float:
 
 HEADER = (
     "| soft labels | examples | argmax = gold: base → teacher | p(gold): base → teacher | "
-    "mass moved (TV) | of it onto gold | argmax changed | wrong labels reshaped (TV) |"
+    "mass moved (TV) | of it onto gold | argmax changed | wrong labels reshaped (TV) | "
+    "entropy (nats): base → teacher |"
 )
 
 
 def markdown(shifts: dict[str, Shift]) -> str:
     """One row per soft-label file."""
-    lines = [HEADER, "|---|---|---|---|---|---|---|---|"]
+    lines = [HEADER, "|---|---|---|---|---|---|---|---|---|"]
     for name, s in shifts.items():
         lines.append(
             f"| {name} | {s.examples} | {s.base_right:.3f} → {s.teacher_right:.3f} | "
             f"{s.base_gold_p:.3f} → {s.teacher_gold_p:.3f} | {s.moved:.3f} | "
             f"{100 * s.onto_gold:.0f} % | {100 * s.argmax_changed:.1f} % | "
-            f"{s.wrong_reshaped:.3f} |"
+            f"{s.wrong_reshaped:.3f} | {s.base_entropy:.2f} → {s.teacher_entropy:.2f} |"
         )
     return "\n".join(lines) + "\n"
