@@ -740,6 +740,30 @@ def test_the_minilm_teachers_student_with_a_transfer_set_is_compared_with_its_ow
     assert mechanisms.markdown(frame[frame["cell"].isin(["relation", "transformer"])]) == []
 
 
+def test_the_softer_self_distillation_control_has_its_own_row():
+    """transfer-self at KD temperature 2 changes one thing against transfer-self: its runs
+    never stand for transfer-self's, nor the other way round."""
+    from kdre.experiments import mechanisms
+
+    ref = params(gamma="relation")
+    control = {
+        **ref,
+        "transfer": {"copies": 4},
+        "teacher": {**ref["teacher"], "type_constraints": False},
+    }
+    soft = {**control, "student": {**ref.get("student", {}), "temperature": 2.0}}
+    runs = [
+        Run("r1", params(seed=1, gamma="relation"), metrics(70, 90, 72)),
+        Run("c1", {**control, "seed": 1}, metrics(70, 90, 73)),
+        Run("s1", {**soft, "seed": 1}, metrics(70, 90, 75)),
+    ]
+    frame = mechanisms.cell_runs(runs, ref, asdict(Params()))
+    assert list(frame[frame["cell"] == "transfer-self"]["run"]) == ["c1"]
+    assert list(frame[frame["cell"] == "transfer-self-soft"]["run"]) == ["s1"]
+    row = next(line for line in mechanisms.markdown(frame) if "KD temperature 2" in line)
+    assert "| +3.00 |" in row
+
+
 def test_the_minilm_teachers_are_compared_on_dev_once_the_leave_one_out_teacher_ran():
     """Deliverable 5 of the Transfer issue: typed, typed over leave-one-out G(p), plain, on dev.
     A v2 plain (−TC) run's teacher counts (v3 changed the student alone); a v1 one does not."""

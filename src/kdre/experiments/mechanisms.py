@@ -55,6 +55,8 @@ COMPARISONS: list[tuple[str, str]] = [
     ("transformer-transfer", "transformer"),  # the transfer set, same MiniLM teacher
     ("transformer-transfer", "transfer-self"),  # MiniLM vs self-distillation, same transfer set
     ("transformer-loo", "transformer"),  # leave-one-out soft rules, same MiniLM teacher
+    ("transfer-self-soft", "transfer-self"),  # softer self-distillation, same transfer set
+    ("transformer-transfer", "transfer-self-soft"),  # MiniLM vs as soft a C-GCN teacher
 ]
 SAMPLES = 1000
 
@@ -64,6 +66,7 @@ WHAT = {
     "folds": "+ 5 cross-fitted teachers",
     "transfer": "+ transfer set (4 copies)",
     "transfer-self": "+ transfer set, teacher = C-GCN (control)",
+    "transfer-self-soft": "+ transfer set, teacher = C-GCN, KD temperature 2 (control)",
     "transformer": "Student-V from the MiniLM teacher (no transfer set)",
     "transformer-transfer": "Student-V from the MiniLM teacher + transfer set (4 copies)",
     "transformer-loo": "Student-V from the MiniLM teacher + leave-one-out soft rules",
@@ -174,13 +177,13 @@ def markdown(frame: pd.DataFrame) -> list[str]:
         "## The Transfer issue's mechanisms (Student-R with one change; official macro-F1)",
         "",
         "Each cell changes one thing against Student-R (`kdre matrix --cells "
-        "relation,loo,folds,transfer,transfer-self`), or against the MiniLM teacher's "
-        "student (`--cells transformer,transformer-transfer,transformer-loo`). Δ test: mean "
-        "of the per-seed differences against Student-R on the seeds both ran. *sure*: share "
-        "of the training examples whose soft label gives the gold label ≥ 0.9 (out-of-fold "
-        "with folds; Teacher-R reads the gold label, so for its cells this says how one-hot "
-        "the soft labels are, not how good the teacher is). Student time: seconds of "
-        "training, same machine class.",
+        "relation,loo,folds,transfer,transfer-self,transfer-self-soft`), or against the "
+        "MiniLM teacher's student (`--cells transformer,transformer-transfer,transformer-"
+        "loo`). Δ test: mean of the per-seed differences against Student-R on the seeds both "
+        "ran. *sure*: share of the training examples whose soft label gives the gold label ≥ "
+        "0.9 (out-of-fold with folds; Teacher-R reads the gold label, so for its cells this "
+        "says how one-hot the soft labels are, not how good the teacher is). Student time: "
+        "seconds of training, same machine class.",
         "",
         "| cell | seeds | student dev | student test | Δ test vs Student-R | sure | student s |",
         "|---|---|---|---|---|---|---|",
