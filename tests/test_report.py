@@ -571,7 +571,8 @@ def test_a_run_of_the_baseline_alone_archives_no_metrics_of_stages_it_did_not_ru
     tmp_path, monkeypatch
 ):
     """A `cgcn` cell (`dvc exp run baseline`) commits the teacher's, student's and evaluate's
-    files of an older run: the archive keeps only what this run's stages wrote."""
+    files of an older run: the archive keeps only what this run's stages wrote, the augment
+    stage's cost among them."""
     import subprocess
 
     from kdre.experiments.archive import archive_experiments
@@ -596,6 +597,7 @@ def test_a_run_of_the_baseline_alone_archives_no_metrics_of_stages_it_did_not_ru
     p = params(seed=1)
     the_lock = {
         "stages": {
+            "augment": stage(p, [], [("data/transfer", "a")]),
             "baseline": stage(p, [], [("models/baseline.pt", "new")]),
             "teacher": stage(p, [("models/baseline.pt", "old")], [("soft.parquet", "s")]),
             "student": stage(p, [("soft.parquet", "s")], [("models/student.pt", "t")]),
@@ -608,6 +610,7 @@ def test_a_run_of_the_baseline_alone_archives_no_metrics_of_stages_it_did_not_ru
     (tmp_path / "metrics").mkdir()
     for stem, content in metrics(70, 71, 72).items():
         (tmp_path / "metrics" / f"{stem}.json").write_text(json.dumps(content))
+    (tmp_path / "metrics/augment.json").write_text(json.dumps({"parse_seconds": 67.6}))
     for stem in ("baseline", "student"):  # per-epoch histories: the student's is stale
         (tmp_path / f"metrics/{stem}_history.csv").write_text("epoch,train_loss\n1,2.7\n")
     (tmp_path / "predictions").mkdir()
@@ -623,6 +626,7 @@ def test_a_run_of_the_baseline_alone_archives_no_metrics_of_stages_it_did_not_ru
     )
     assert kept == [
         "dvc.lock",
+        "metrics/augment.json",
         "metrics/baseline.json",
         "metrics/baseline_history.csv",
         "params.yaml",

@@ -35,10 +35,15 @@ PREDICTION_FILES = tuple(
 HISTORY_STEMS = ("baseline", "teacher", "student")
 
 
+# Stages without a model whose metrics say what a run cost or saw: the types stage's coverage,
+# the augment stage's transfer-set size and its augmentation and parsing seconds.
+SIDE_STEMS = ("types", "augment")
+
+
 RUN_FILES = (
     "dvc.lock",
     "params.yaml",
-    *(f"metrics/{stem}.json" for stem in (*METRIC_FILES, "types")),
+    *(f"metrics/{stem}.json" for stem in (*METRIC_FILES, *SIDE_STEMS)),
     *(f"metrics/{stem}_history.csv" for stem in HISTORY_STEMS),
     *PREDICTION_FILES,
 )
@@ -152,7 +157,7 @@ def archive_experiments(archive: Path, refs: list[tuple[str, str]]) -> list[str]
         if not any(files[f"metrics/{stem}.json"] for stem in METRIC_FILES):
             continue
         lock = yaml.safe_load(files["dvc.lock"] or "") or {}
-        stems = (*METRIC_FILES, "types")
+        stems = (*METRIC_FILES, *SIDE_STEMS)
         fresh = fresh_stages(lock) if lock else set(stems)
         # A stage the experiment did not run (a `cgcn` cell stops at the baseline) left the
         # files of an older run in its commit: they are not this run's, so not archived.
