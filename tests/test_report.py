@@ -768,6 +768,37 @@ def test_the_softer_self_distillation_control_has_its_own_row():
     assert "| +3.00 |" in row
 
 
+def test_the_plain_minilm_teacher_with_the_transfer_set_has_its_own_row():
+    """transformer-plain-transfer changes one thing against transformer-plain (the transfer set)
+    and one against transformer-transfer (the teacher): its runs stand for neither, and the
+    plain teacher's student alone is a reference row, never a mechanism's."""
+    from kdre.experiments import mechanisms
+
+    ref = params(gamma="relation")
+    minilm = {**ref, "gamma": "vector", "teacher": {**ref["teacher"], "encoder": "transformer"}}
+    plain_teacher = {
+        **minilm["teacher"],
+        "type_constraints": False,
+        "tsd": False,
+        "transformer": {"typed_markers": False},
+    }
+    plain = {**minilm, "teacher": plain_teacher}
+    copies = {"transfer": {"copies": 4}}
+    runs = [
+        Run("t1", {**minilm, **copies, "seed": 1}, metrics(70, 84, 76)),
+        Run("p1", {**plain, "seed": 1}, metrics(70, 85, 74)),
+        Run("pt1", {**plain, **copies, "seed": 1}, metrics(70, 85, 77)),
+    ]
+    frame = mechanisms.cell_runs(runs, ref, asdict(Params()))
+    assert list(frame[frame["cell"] == "transformer-plain"]["run"]) == ["p1"]
+    assert list(frame[frame["cell"] == "transformer-plain-transfer"]["run"]) == ["pt1"]
+    assert list(frame[frame["cell"] == "transformer-transfer"]["run"]) == ["t1"]
+    assert mechanisms.markdown(frame[frame["cell"] == "transformer-plain"]) == []
+    row = next(line for line in mechanisms.markdown(frame) if "plain MiniLM teacher + " in line)
+    assert "| 1 |" in row and "77.00" in row
+    assert ("transformer-plain-transfer", "transformer-plain") in mechanisms.COMPARISONS
+
+
 def test_the_minilm_teachers_are_compared_on_dev_once_the_leave_one_out_teacher_ran():
     """Deliverable 5 of the Transfer issue: typed, typed over leave-one-out G(p), plain, on dev.
     A v2 plain (−TC) run's teacher counts (v3 changed the student alone); a v1 one does not."""

@@ -28,15 +28,16 @@ from kdre.experiments.cells import (
 from kdre.experiments.claim import labels_for
 from kdre.experiments.runs import VECTORS, Run, same_setup, teacher_version
 
-_MINILM = ("transformer-transfer", "transformer-loo")
+_MINILM = ("transformer-transfer", "transformer-loo", "transformer-plain-transfer")
 ROWS: dict[str, dict[str, str]] = {
     "relation": CELLS["relation"],
     **{k: v for k, v in TRANSFER_CELLS.items() if k not in _MINILM},
     "transformer": TRANSFORMER_CELLS["transformer"],
+    "transformer-plain": TRANSFORMER_CELLS["transformer-plain"],
     **{k: TRANSFER_CELLS[k] for k in _MINILM},
 }
 # the rows that change nothing of the Transfer issue's: shown only beside a mechanism's row
-REFERENCES = ("relation", "transformer")
+REFERENCES = ("relation", "transformer", "transformer-plain")
 # the MiniLM teachers compared on dev: typed (the transformer cell), typed over leave-one-out
 # soft rules, and the plain fine-tuned MiniLM, the one the typed teacher must beat
 TEACHER_ROWS: dict[str, dict[str, str]] = {
@@ -57,6 +58,8 @@ COMPARISONS: list[tuple[str, str]] = [
     ("transformer-loo", "transformer"),  # leave-one-out soft rules, same MiniLM teacher
     ("transfer-self-soft", "transfer-self"),  # softer self-distillation, same transfer set
     ("transformer-transfer", "transfer-self-soft"),  # MiniLM vs as soft a C-GCN teacher
+    ("transformer-plain-transfer", "transformer-plain"),  # the transfer set, plain MiniLM
+    ("transformer-plain-transfer", "transformer-transfer"),  # plain vs typed MiniLM teacher
 ]
 SAMPLES = 1000
 
@@ -70,6 +73,8 @@ WHAT = {
     "transformer": "Student-V from the MiniLM teacher (no transfer set)",
     "transformer-transfer": "Student-V from the MiniLM teacher + transfer set (4 copies)",
     "transformer-loo": "Student-V from the MiniLM teacher + leave-one-out soft rules",
+    "transformer-plain": "Student from the plain MiniLM teacher (no transfer set)",
+    "transformer-plain-transfer": "Student from the plain MiniLM teacher + transfer set (4 copies)",
 }
 TEACHER_WHAT = {
     "transformer": "Teacher-V, MiniLM + type term (G(p) of all of train)",
@@ -177,13 +182,13 @@ def markdown(frame: pd.DataFrame) -> list[str]:
         "## The Transfer issue's mechanisms (Student-R with one change; official macro-F1)",
         "",
         "Each cell changes one thing against Student-R (`kdre matrix --cells "
-        "relation,loo,folds,transfer,transfer-self,transfer-self-soft`), or against the "
-        "MiniLM teacher's student (`--cells transformer,transformer-transfer,transformer-"
-        "loo`). Δ test: mean of the per-seed differences against Student-R on the seeds both "
-        "ran. *sure*: share of the training examples whose soft label gives the gold label ≥ "
-        "0.9 (out-of-fold with folds; Teacher-R reads the gold label, so for its cells this "
-        "says how one-hot the soft labels are, not how good the teacher is). Student time: "
-        "seconds of training, same machine class.",
+        "relation,loo,folds,transfer,transfer-self,transfer-self-soft`), or against the MiniLM "
+        "teacher's student (`--cells transformer,transformer-transfer,transformer-loo,transform"
+        "er-plain,transformer-plain-transfer`). Δ test: mean of the per-seed differences "
+        "against Student-R on the seeds both ran. *sure*: share of the training examples whose "
+        "soft label gives the gold label ≥ 0.9 (out-of-fold with folds; Teacher-R reads the "
+        "gold label, so for its cells this says how one-hot the soft labels are, not how good "
+        "the teacher is). Student time: seconds of training, same machine class.",
         "",
         "| cell | seeds | student dev | student test | Δ test vs Student-R | sure | student s |",
         "|---|---|---|---|---|---|---|",
