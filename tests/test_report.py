@@ -768,6 +768,35 @@ def test_the_softer_self_distillation_control_has_its_own_row():
     assert "| +3.00 |" in row
 
 
+def test_a_bootstrap_that_never_favoured_b_says_p_below_one_resample():
+    from kdre.experiments import mechanisms
+
+    frame = pd.DataFrame(
+        [
+            {
+                "a": "transfer",
+                "b": "relation",
+                "seeds": 4,
+                "delta_f1": 1.3,
+                "ci95_low": 0.6,
+                "ci95_high": 2.1,
+                "p_value": 0.0,
+            },
+            {
+                "a": "loo",
+                "b": "relation",
+                "seeds": 2,
+                "delta_f1": -0.4,
+                "ci95_low": -1.2,
+                "ci95_high": 0.3,
+                "p_value": 0.892,
+            },
+        ]
+    )
+    lines = mechanisms.tests_markdown(frame)
+    assert lines[-2].endswith("| < 0.001 |") and lines[-1].endswith("| 0.892 |")
+
+
 def test_the_plain_minilm_teacher_with_the_transfer_set_has_its_own_row():
     """transformer-plain-transfer changes one thing against transformer-plain (the transfer set)
     and one against transformer-transfer (the teacher): its runs stand for neither, and the

@@ -270,9 +270,15 @@ def tests_markdown(tests: pd.DataFrame) -> list[str]:
         lines.append(
             f"| {WHAT.get(row.a, row.a)} | {WHAT.get(row.b, row.b)} | {row.seeds} | "
             f"{row.delta_f1:+.2f} | [{row.ci95_low:+.2f}, {row.ci95_high:+.2f}] | "
-            f"{row.p_value:.3f} |"
+            f"{_p_value(row.p_value)} |"
         )
     return lines
+
+
+def _p_value(p: float) -> str:
+    """A bootstrap p of 0 means no resample favoured B: p is below one resample's weight, not
+    zero."""
+    return f"< {1 / SAMPLES:g}" if p < 1 / SAMPLES else f"{p:.3f}"
 
 
 def _spread(values: pd.Series) -> str:
