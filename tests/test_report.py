@@ -894,6 +894,52 @@ def test_mechanisms_get_a_seed_aware_test_on_their_archived_predictions():
     assert mechanisms.seed_tests(frame, SPEC, None).empty  # no gold: no test
 
 
+def test_the_best_student_is_tested_against_its_own_c_gcns_seed_by_seed():
+    """B = cgcn pairs each student with the C-GCN of the same run, never another cell's."""
+    from kdre.data.datasets.semeval import SPEC
+    from kdre.experiments import mechanisms
+
+    gold = {str(i): ("Cause-Effect(e1,e2)" if i % 2 else "Other") for i in range(300)}
+
+    def labels(wrong_every: int, offset: int) -> str:
+        out = {i: (g if (int(i) + offset) % wrong_every else "Other") for i, g in gold.items()}
+        return "".join(f"{i}\t{p}\n" for i, p in out.items())
+
+    ref = params(gamma="relation")
+    minilm = {
+        **ref,
+        "gamma": "vector",
+        "teacher": {**ref["teacher"], "encoder": "transformer"},
+        "transfer": {"copies": 4},
+    }
+    runs = [
+        Run(
+            f"t{s}",
+            {**minilm, "seed": s},
+            metrics(70, 90, 75),
+            {"student": labels(20, s), "baseline": labels(3, s)},
+        )
+        for s in (1, 2)
+    ]
+    # Student-R's runs with C-GCNs better than the MiniLM student: must not be the B side
+    runs += [
+        Run(
+            f"r{s}",
+            params(seed=s, gamma="relation"),
+            metrics(70, 90, 72),
+            {"student": labels(3, s), "baseline": labels(50, s)},
+        )
+        for s in (1, 2)
+    ]
+    frame = mechanisms.cell_runs(runs, ref, asdict(Params()))
+    tests = mechanisms.seed_tests(frame, SPEC, gold, samples=200).set_index(["a", "b"])
+    own = tests.loc[("transformer-transfer", mechanisms.CGCN)]
+    assert own["seeds"] == 2 and own["delta_f1"] > 0 and own["p_value"] < 0.05
+    assert tests.loc[("transformer-transfer", "relation")]["delta_f1"] > 0
+    lines = mechanisms.tests_markdown(tests.reset_index())
+    assert any("| its C-GCN (the baseline of the same runs) | 2 |" in line for line in lines)
+
+
 def test_a_v2_run_counts_as_v3_unless_the_v3_change_touched_it():
     """v3 changed only the −TC student (no global hint without a type term): a v2 run with the
     type term computes what v3 computes; a v2 −TC run does not, and is kept apart."""
