@@ -249,8 +249,8 @@ def seed_tests(
     def predictions(cell: str, column: str = "predictions") -> dict[int, list[str]]:
         out = {}
         for row in frame[frame["cell"] == cell].itertuples():
-            path = getattr(row, column, None)
-            labels = labels_for(path if isinstance(path, str) else None, ids)
+            text = getattr(row, column, None)  # the archived prediction file's text
+            labels = labels_for(text if isinstance(text, str) else None, ids)
             if labels is not None:
                 out[int(row.seed)] = labels
         return out
