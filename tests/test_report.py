@@ -781,6 +781,7 @@ def test_a_bootstrap_that_never_favoured_b_says_p_below_one_resample():
                 "ci95_low": 0.6,
                 "ci95_high": 2.1,
                 "p_value": 0.0,
+                "samples": 1000,
             },
             {
                 "a": "loo",
@@ -790,6 +791,7 @@ def test_a_bootstrap_that_never_favoured_b_says_p_below_one_resample():
                 "ci95_low": -1.2,
                 "ci95_high": 0.3,
                 "p_value": 0.892,
+                "samples": 1000,
             },
         ]
     )

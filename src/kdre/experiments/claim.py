@@ -17,6 +17,7 @@ import pandas as pd
 
 from kdre.config import Params
 from kdre.data.datasets.base import DatasetSpec
+from kdre.experiments.formatting import fmt_p
 from kdre.experiments.published import published_for
 from kdre.experiments.runs import Run, flatten, same_setup, unflatten
 
@@ -251,7 +252,7 @@ def _delta(row: pd.Series, prefix: str) -> str:
         return "not run"
     text = f"{delta:+.2f} ({int(seeds)} seed{'s' if seeds != 1 else ''}"
     if p is not None and not pd.isna(p):
-        text += f", p {'< 0.001' if p < 1 / SAMPLES else f'{p:.3f}'}"
+        text += f", p {fmt_p(p, SAMPLES)}"
     other = row.get(f"{prefix}_other_base")
     if isinstance(other, list) and other:
         text += f"; {', '.join(f's{s}' for s in other)}: other C-GCN"

@@ -26,6 +26,7 @@ from kdre.experiments.cells import (
     covers,
 )
 from kdre.experiments.claim import labels_for
+from kdre.experiments.formatting import fmt_p
 from kdre.experiments.runs import VECTORS, Run, same_setup, teacher_version
 
 _MINILM = ("transformer-transfer", "transformer-loo", "transformer-plain-transfer")
@@ -280,15 +281,9 @@ def tests_markdown(tests: pd.DataFrame) -> list[str]:
         lines.append(
             f"| {WHAT.get(row.a, row.a)} | {WHAT.get(row.b, row.b)} | {row.seeds} | "
             f"{row.delta_f1:+.2f} | [{row.ci95_low:+.2f}, {row.ci95_high:+.2f}] | "
-            f"{_p_value(row.p_value)} |"
+            f"{fmt_p(row.p_value, row.samples)} |"
         )
     return lines
-
-
-def _p_value(p: float) -> str:
-    """A bootstrap p of 0 means no resample favoured B: p is below one resample's weight, not
-    zero."""
-    return f"< {1 / SAMPLES:g}" if p < 1 / SAMPLES else f"{p:.3f}"
 
 
 def _spread(values: pd.Series) -> str:

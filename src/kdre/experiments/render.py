@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kdre import SETUP_VERSION
+from kdre.experiments.formatting import fmt, fmt_p
 from kdre.experiments.published import SEMEVAL, Published
 from kdre.experiments.rows import VECTOR_MODELS
 from kdre.experiments.runs import SWEPT, VECTORS
@@ -14,23 +15,11 @@ from kdre.experiments.runs import SWEPT, VECTORS
 PAPER_ABLATION_DELTA = {"TSD": -0.8, "HT": -1.2, "TC": -1.6, "MAA": -1.3, "KD": -2.1}
 
 
-def _fmt(value, spec: str = ".2f") -> str:
-    return "–" if value is None or pd.isna(value) else format(value, spec)
-
-
-def _fmt_p(p, samples, spec: str = ".3f") -> str:
-    """A bootstrap p of 0 means no resample favoured the baseline: the p-value is below
-    1/samples, not zero, so it is printed as a bound."""
-    if p == 0 and samples and not pd.isna(samples):
-        return f"< {format(1 / samples, '.3g')}"
-    return _fmt(p, spec)
-
-
 def _cell(row: pd.Series, column: str) -> str:
     value = row[column]
     if column == "p_value":
-        return _fmt_p(value, row.get("p_samples"), ".4f")
-    return _fmt(value) if isinstance(value, float) else str(value)
+        return fmt_p(value, row.get("p_samples"), ".4f")
+    return fmt(value) if isinstance(value, float) else str(value)
 
 
 def _table(rows: pd.DataFrame) -> list[str]:
@@ -67,13 +56,13 @@ def _vectors_table(vectors: pd.DataFrame, reference: str) -> list[str]:
             means[model] = r.test_f1_mean
             cells += [
                 str(int(r.n)),
-                _fmt(r.dev_f1_mean),
-                f"{_fmt(r.test_f1_mean)} ± {_fmt(r.test_f1_std)}",
+                fmt(r.dev_f1_mean),
+                f"{fmt(r.test_f1_mean)} ± {fmt(r.test_f1_std)}",
             ]
         delta = means[VECTOR_MODELS[1]] - means[VECTOR_MODELS[0]] if len(means) == 2 else None
         student = vectors.loc[(label, VECTOR_MODELS[1])] if len(means) == 2 else {}
-        p = _fmt_p(student.get("p_value_max"), student.get("p_samples_min"))
-        cells += [_fmt(delta, "+.2f"), p]
+        p = fmt_p(student.get("p_value_max"), student.get("p_samples_min"))
+        cells += [fmt(delta, "+.2f"), p]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -97,8 +86,8 @@ def _versions_table(versions: pd.DataFrame) -> list[str]:
             r = versions.loc[(model, v)]
             cells += [
                 str(int(r.n)),
-                _fmt(r.dev_f1_mean),
-                f"{_fmt(r.test_f1_mean)} ± {_fmt(r.test_f1_std)}",
+                fmt(r.dev_f1_mean),
+                f"{fmt(r.test_f1_mean)} ± {fmt(r.test_f1_std)}",
             ]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
@@ -114,13 +103,13 @@ def _main_table(summary: pd.DataFrame, paper: bool = True) -> list[str]:
         cells = [
             model,
             str(r.n),
-            f"{_fmt(r.test_f1_mean)} ± {_fmt(r.test_f1_std)}",
-            _fmt(r.dev_f1_mean),
-            _fmt(r.delta_vs_cgcn, "+.2f"),
+            f"{fmt(r.test_f1_mean)} ± {fmt(r.test_f1_std)}",
+            fmt(r.dev_f1_mean),
+            fmt(r.delta_vs_cgcn, "+.2f"),
         ]
         if paper:
-            cells += [_fmt(r.paper_f1, ".1f"), _fmt(r.paper_delta_vs_cgcn, "+.1f")]
-        cells += [_fmt_p(r.get("p_value_max"), r.get("p_samples_min")), _fmt(r.wall_minutes, ".1f")]
+            cells += [fmt(r.paper_f1, ".1f"), fmt(r.paper_delta_vs_cgcn, "+.1f")]
+        cells += [fmt_p(r.get("p_value_max"), r.get("p_samples_min")), fmt(r.wall_minutes, ".1f")]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -165,7 +154,7 @@ def _controls_table(controls: pd.DataFrame, samples: int) -> list[str]:
     lines += ["", "| control | seeds | Δ test F1 mean | per seed: Δ (p) |", "|---|---|---|---|"]
     for name, group in controls.groupby("control", sort=False):
         per_seed = ", ".join(
-            f"s{r.seed}: {r.delta_f1:+.2f} ({_fmt_p(r.p_value, samples)}"
+            f"s{r.seed}: {r.delta_f1:+.2f} ({fmt_p(r.p_value, samples)}"
             f"{'; other C-GCN' if _other_base(getattr(r, 'same_base', None)) else ''})"
             for r in group.itertuples()
         )
@@ -193,8 +182,8 @@ def _reruns_table(reruns: pd.DataFrame) -> list[str]:
     ]
     for _, r in reruns.iterrows():
         lines.append(
-            f"| {r.model} | {r.seed} | {r.threads} | {r.cpu} | {_fmt(r.dev_f1)} | "
-            f"{_fmt(r.test_f1)} | {r.runs} |"
+            f"| {r.model} | {r.seed} | {r.threads} | {r.cpu} | {fmt(r.dev_f1)} | "
+            f"{fmt(r.test_f1)} | {r.runs} |"
         )
     return lines
 
@@ -278,8 +267,8 @@ def markdown(
         for model, r in abl.iterrows():
             paper = PAPER_ABLATION_DELTA.get(r.ablation) if r.kind == "student" else None
             lines.append(
-                f"| {model} | {r.n} | {_fmt(r.test_f1_mean)} ± {_fmt(r.test_f1_std)} | "
-                f"{_fmt(r.get('delta_vs_full'), '+.2f')} | {_fmt(paper, '+.1f')} |"
+                f"| {model} | {r.n} | {fmt(r.test_f1_mean)} ± {fmt(r.test_f1_std)} | "
+                f"{fmt(r.get('delta_vs_full'), '+.2f')} | {fmt(paper, '+.1f')} |"
             )
     if controls is not None and not controls.empty:
         lines += ["", *_controls_table(controls, control_samples)]
