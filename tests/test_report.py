@@ -1063,3 +1063,23 @@ def test_reruns_that_agree_are_not_listed_and_disagreeing_ones_are_grouped():
     assert cgcn.loc[80.5, "cpu"] == "Other CPU" and cgcn.loc[80.0, "cpu"] == "–"
     # Student −KD gave the same 81.0 every time: not listed, though its C-GCN differs
     assert "Student −KD" not in set(table["model"])
+
+
+def test_the_best_student_is_chosen_on_dev_among_cells_with_five_seeds():
+    """A cell with fewer seeds never wins, however high its dev; test never decides."""
+    from kdre.experiments import mechanisms
+
+    def row(cell: str, seed: int, dev: float, test: float) -> dict:
+        return {"cell": cell, "seed": seed, "dev": dev, "test": test}
+
+    frame = pd.DataFrame(
+        [row("relation", s, 80.0 + s / 10, 90.0) for s in range(1, 6)]
+        + [row("transformer-transfer", s, 82.0, 70.0) for s in range(1, 6)]
+        + [row("transformer-plain-transfer", 1, 99.0, 99.0)]
+    )
+    assert mechanisms.best_on_dev(frame) == "transformer-transfer"
+    assert mechanisms.best_on_dev(frame, min_seeds=1) == "transformer-plain-transfer"
+    assert mechanisms.best_on_dev(frame[frame["seed"] < 5]) is None
+    frame["sure"] = frame["student_seconds"] = float("nan")
+    line = next(s for s in mechanisms.markdown(frame) if s.startswith("Best student"))
+    assert "+ transfer set (4 copies), dev 82.00 ± 0.00, test 70.00 ± 0.00" in line
