@@ -47,8 +47,9 @@ def student(
     """Train the student: F(h_base) + F(h_maa), loss (1−λ_kd)·L_GT + λ_kd·(L_KD + λ_ht·L_HT).
 
     Reads params: `student` (kd, hint, maa, anneal, anneal_direction, lambda_kd, lambda_ht,
-    temperature, pos_dim, ner_dim, attn_dim, max_position, transfer_ratio, transfer_weight)
-    plus `seed`, `dataset`, `embeddings`, `model`, `train` as the baseline. Teacher annealing
+    temperature, pos_dim, ner_dim, attn_dim, max_position, transfer_ratio, transfer_weight,
+    epochs) plus `seed`, `dataset`, `embeddings`, `model`, `train` as the baseline; `train.epochs`
+    unless `student.epochs` sets the student's own. Teacher annealing
     (default): λ_kd falls linearly from lambda_kd to 0 over the epochs, so the student leans
     on the teacher early and on the gold labels at the end (Clark et al. 2019; the paper's
     text states the opposite direction, `anneal_direction: gold_first` gives it). The student

@@ -160,6 +160,29 @@ def test_student_end_to_end_and_round_trip(tiny_parsed, tmp_path):
     assert set(logits) == {"final", "local", "aux"}
 
 
+def test_the_students_own_epochs_leave_train_epochs_to_the_c_gcn(tiny_parsed, tmp_path):
+    """student.epochs sets the student's schedule alone: annealing spans its epochs."""
+    params = tiny_params(student=StudentConfig(kd=False))
+    assert params.train.epochs == 2
+    longer = dataclasses.replace(params, student=StudentConfig(kd=True, epochs=3))
+    soft = tmp_path / "soft.parquet"
+    build_graph(read_split(tiny_parsed / "train.parquet"), "Other").to_parquet(tmp_path / "g.pq")
+    run_teacher(
+        params,
+        tiny_parsed,
+        tmp_path / "g.pq",
+        tmp_path / "none.pt",
+        tmp_path / "t.pt",
+        soft,
+        progress=False,
+    )
+    metrics, history = run_student(longer, tiny_parsed, soft, tmp_path / "s.pt", progress=False)
+    assert [h["lambda_kd"] for h in history] == [1.0, 0.5, 0.0]
+    assert metrics["epochs_run"] == 3
+    _, history = run_student(params, tiny_parsed, soft, tmp_path / "s2.pt", progress=False)
+    assert len(history) == 2
+
+
 def test_student_without_kd_needs_no_soft_labels(tiny_parsed, tmp_path):
     params = tiny_params(student=StudentConfig(kd=False))
     metrics, history = run_student(

@@ -386,6 +386,15 @@ class StudentConfig:
     transfer_weight: Float = key(
         1.0, "μ, the weight of the teacher terms (KD, hint) on transfer examples", ge=0
     )
+    # The student's own schedule (Transfer issue: "epochs over a larger set"): with a transfer
+    # set the student sees 2× the examples per epoch and its best dev epochs came late, so its
+    # epoch count is a knob of its own that leaves the C-GCN baseline and the teacher alone.
+    epochs: Int = key(
+        0,
+        "student training epochs (0: train.epochs); teacher annealing and the lr decay run "
+        "over these",
+        ge=0,
+    )
 
     def lambda_kd_at(self, epoch: int, epochs: int) -> float:
         """Teacher weight for a 1-based epoch: linear over training (Clark et al. 2019)."""

@@ -113,7 +113,10 @@ TRANSFORMER_CELLS: dict[str, dict[str, str]] = {
 # seed 1), so MiniLM's student against this one separates what the MiniLM knows from how soft
 # it teaches. transformer-plain-transfer gives the transfer set to the plain fine-tuned MiniLM
 # instead (the transformer-plain cell plus the transfer set): the teacher chosen on dev, 84.15
-# against the typed teacher's 83.16 (seeds 1-3).
+# against the typed teacher's 83.16 (seeds 1-3). transformer-transfer-long is
+# transformer-transfer with twice the student's epochs (student.epochs 100; the C-GCN and the
+# teacher unchanged): its students' best dev epochs were 41-50 of 50 (seeds 1-5), so the
+# schedule may be short for train plus as many copies each epoch.
 _TRANSFER_SET = {"transfer.copies": "4"}
 TRANSFER_CELLS: dict[str, dict[str, str]] = {
     "loo": {"gamma": "relation", "teacher.leave_one_out": "true"},
@@ -129,6 +132,7 @@ TRANSFER_CELLS: dict[str, dict[str, str]] = {
     "transformer-transfer": {**_TRANSFORMER, **_TRANSFER_SET},
     "transformer-loo": {**_TRANSFORMER, "teacher.leave_one_out": "true"},
     "transformer-plain-transfer": {**TRANSFORMER_CELLS["transformer-plain"], **_TRANSFER_SET},
+    "transformer-transfer-long": {**_TRANSFORMER, **_TRANSFER_SET, "student.epochs": "100"},
 }
 
 

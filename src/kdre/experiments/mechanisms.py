@@ -29,7 +29,12 @@ from kdre.experiments.claim import labels_for
 from kdre.experiments.formatting import fmt_p
 from kdre.experiments.runs import VECTORS, Run, same_setup, teacher_version
 
-_MINILM = ("transformer-transfer", "transformer-loo", "transformer-plain-transfer")
+_MINILM = (
+    "transformer-transfer",
+    "transformer-loo",
+    "transformer-plain-transfer",
+    "transformer-transfer-long",
+)
 ROWS: dict[str, dict[str, str]] = {
     "relation": CELLS["relation"],
     **{k: v for k, v in TRANSFER_CELLS.items() if k not in _MINILM},
@@ -64,6 +69,7 @@ COMPARISONS: list[tuple[str, str]] = [
     ("transformer-transfer", "transfer-self-soft"),  # MiniLM vs as soft a C-GCN teacher
     ("transformer-plain-transfer", "transformer-plain"),  # the transfer set, plain MiniLM
     ("transformer-plain-transfer", "transformer-transfer"),  # plain vs typed MiniLM teacher
+    ("transformer-transfer-long", "transformer-transfer"),  # twice the student's epochs
     ("transformer-transfer", "relation"),  # the best student against the default's
     ("transformer-transfer", CGCN),  # the best student against its own C-GCN
     # the plain MiniLM teacher's student, the other candidate for best student on dev: the
@@ -89,6 +95,9 @@ WHAT = {
     "transformer-loo": "Student-V from the MiniLM teacher + leave-one-out soft rules",
     "transformer-plain": "Student from the plain MiniLM teacher (no transfer set)",
     "transformer-plain-transfer": "Student from the plain MiniLM teacher + transfer set (4 copies)",
+    "transformer-transfer-long": (
+        "Student-V from the MiniLM teacher + transfer set (4 copies), 100 student epochs"
+    ),
     CGCN: "its C-GCN (the baseline of the same runs)",
 }
 TEACHER_WHAT = {
@@ -198,13 +207,14 @@ def markdown(frame: pd.DataFrame) -> list[str]:
         "## The Transfer issue's mechanisms (Student-R with one change; official macro-F1)",
         "",
         "Each cell changes one thing against Student-R (`kdre matrix --cells "
-        "relation,loo,folds,transfer,transfer-self,transfer-self-soft`), or against the MiniLM "
-        "teacher's student (`--cells transformer,transformer-transfer,transformer-loo,transform"
-        "er-plain,transformer-plain-transfer`). Δ test: mean of the per-seed differences "
-        "against Student-R on the seeds both ran. *sure*: share of the training examples whose "
-        "soft label gives the gold label ≥ 0.9 (out-of-fold with folds; Teacher-R reads the "
-        "gold label, so for its cells this says how one-hot the soft labels are, not how good "
-        "the teacher is). Student time: seconds of training, same machine class.",
+        "relation,loo,folds,transfer,transfer-self,transfer-self-soft`), or against the "
+        "MiniLM teacher's student (`--cells transformer,transformer-transfer,transformer-loo,"
+        "transformer-plain,transformer-plain-transfer,transformer-transfer-long`). Δ test: "
+        "mean of the per-seed differences against Student-R on the seeds both ran. *sure*: "
+        "share of the training examples whose soft label gives the gold label ≥ 0.9 "
+        "(out-of-fold with folds; Teacher-R reads the gold label, so for its cells this says "
+        "how one-hot the soft labels are, not how good the teacher is). Student time: "
+        "seconds of training, same machine class.",
         "",
         "| cell | seeds | student dev | student test | Δ test vs Student-R | sure | student s |",
         "|---|---|---|---|---|---|---|",

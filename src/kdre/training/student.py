@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from kdre.config import Params
+from kdre.config import Params, TrainConfig
 from kdre.data.encode import SoftLabels, encode
 from kdre.data.schema import read_split
 from kdre.data.transfer import TRANSFER_FILE
@@ -98,6 +99,12 @@ class StudentRecipe(ModelRecipe):
             return np.concatenate([np.arange(n_gold), n_gold + np.sort(drawn)])
 
         return rows
+
+    def train_config(self, params: Params) -> TrainConfig:
+        """train.* with the student's own epoch count when ``student.epochs`` sets one."""
+        if params.student.epochs == 0:
+            return params.train
+        return dataclasses.replace(params.train, epochs=params.student.epochs)
 
     def build(self, params: Params, prep: Prepared, vectors: torch.Tensor | None) -> nn.Module:
         return Student(
