@@ -135,7 +135,8 @@ def matrix(
             "transformer* cells (MiniLM teachers: with the type term, without, plain) and the "
             "Transfer issue's loo, folds, transfer, transfer-self, transformer-transfer, "
             "transformer-loo, transfer-self-soft, transformer-plain-transfer, "
-            "transformer-transfer-long, finetune and finetune-no-tsd cells)."
+            "transformer-transfer-long, transformer-transfer-steady, finetune and "
+            "finetune-no-tsd cells)."
         ),
     ] = ",".join(CELLS),
     jobs: Annotated[int, typer.Option(help="Experiments run side by side.")] = 2,
@@ -186,7 +187,9 @@ def matrix(
     MiniLM teacher over leave-one-out soft rules), transfer-self-soft (transfer-self at KD
     temperature 2: as soft as the MiniLM teacher's labels), transformer-plain-transfer (the
     plain fine-tuned MiniLM, the teacher chosen on dev, labelling it), transformer-transfer-long
-    (transformer-transfer with 100 student epochs, student.epochs), and Student-R over a
+    (transformer-transfer with 100 student epochs, student.epochs), transformer-transfer-steady
+    (transformer-transfer with the transfer examples' teacher terms not annealed,
+    student.transfer_anneal false), and Student-R over a
     fine-tuned base with and without TSD (finetune, finetune-no-tsd: −TSD where the encoder
     trains, the paper's mechanism). Finished cells (workspace,
     experiment refs, the ARCHIVE) and experiments already queued are skipped, so running this

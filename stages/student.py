@@ -48,8 +48,8 @@ def student(
 
     Reads params: `student` (kd, hint, maa, anneal, anneal_direction, lambda_kd, lambda_ht,
     temperature, pos_dim, ner_dim, attn_dim, max_position, transfer_ratio, transfer_weight,
-    epochs) plus `seed`, `dataset`, `embeddings`, `model`, `train` as the baseline; `train.epochs`
-    unless `student.epochs` sets the student's own. Teacher annealing
+    transfer_anneal, epochs) plus `seed`, `dataset`, `embeddings`, `model`, `train` as the
+    baseline; `train.epochs` unless `student.epochs` sets the student's own. Teacher annealing
     (default): λ_kd falls linearly from lambda_kd to 0 over the epochs, so the student leans
     on the teacher early and on the gold labels at the end (Clark et al. 2019; the paper's
     text states the opposite direction, `anneal_direction: gold_first` gives it). The student
@@ -59,7 +59,8 @@ def student(
     With a transfer set (`transfer.copies` > 0: TRANSFER, labelled by the teacher stage into
     TRANSFER_LABELS), each epoch also trains on `student.transfer_ratio` × |train| transfer
     examples drawn afresh: their teacher terms (KD, hint) weighted `student.transfer_weight`
-    and annealed with λ_kd, no gold term (they have no gold label).
+    and annealed with λ_kd (unless `student.transfer_anneal` is false), no gold term (they have
+    no gold label).
 
     Writes MODEL (self-contained), METRICS (dev/test P/R/F1, official scorer) and HISTORY.
     """

@@ -1085,20 +1085,25 @@ def test_the_best_student_is_chosen_on_dev_among_cells_with_five_seeds():
     assert "+ transfer set (4 copies), dev 82.00 ± 0.00, test 70.00 ± 0.00" in line
 
 
-def test_the_longer_student_schedule_has_its_own_row():
-    """student.epochs 100 changes one thing against transformer-transfer: neither run stands for
-    the other, and an older run without the key counts as the student's default schedule."""
+def test_the_student_schedule_cells_have_their_own_rows():
+    """student.epochs 100 and student.transfer_anneal false each change one thing against
+    transformer-transfer: no run stands for another cell's, and a run without the keys counts
+    as the student's default schedule."""
     from kdre.experiments import mechanisms
 
     ref = params(gamma="relation")
     minilm = {**ref, "gamma": "vector", "teacher": {**ref["teacher"], "encoder": "transformer"}}
     with_set = {**minilm, "transfer": {"copies": 4}}
     long = {**with_set, "student": {**ref.get("student", {}), "epochs": 100}}
+    steady = {**with_set, "student": {**ref.get("student", {}), "transfer_anneal": False}}
     runs = [
         Run("t1", {**with_set, "seed": 1}, metrics(70, 84, 76)),
         Run("l1", {**long, "seed": 1}, metrics(70, 84, 78)),
+        Run("s1", {**steady, "seed": 1}, metrics(70, 84, 77)),
     ]
     frame = mechanisms.cell_runs(runs, ref, asdict(Params()))
     assert list(frame[frame["cell"] == "transformer-transfer"]["run"]) == ["t1"]
     assert list(frame[frame["cell"] == "transformer-transfer-long"]["run"]) == ["l1"]
+    assert list(frame[frame["cell"] == "transformer-transfer-steady"]["run"]) == ["s1"]
     assert ("transformer-transfer-long", "transformer-transfer") in mechanisms.COMPARISONS
+    assert ("transformer-transfer-steady", "transformer-transfer") in mechanisms.COMPARISONS

@@ -263,3 +263,13 @@ def test_the_students_loss_has_no_gold_term_for_a_transfer_example():
     everyone, _ = student.loss(out, batch([0, 1, 2, 0], None))
     same, _ = student.loss(out, batch([0, 1, 2, 0], [True] * 4))
     assert torch.isclose(everyone, same) and not torch.isclose(everyone, a)
+
+    # the last epoch of teacher_first annealing (λ_kd = 0): the transfer rows weigh nothing,
+    # unless student.transfer_anneal is false, when they keep μ × the largest λ_kd (1.0)
+    student.lambda_kd = 0.0
+    last, _ = student.loss(out, batch([0, 1, 2, 0], gold))
+    assert torch.isclose(last, F.cross_entropy(logits[g], torch.tensor([0, 1])))
+    student.student_cfg = dataclasses.replace(cfg, transfer_anneal=False)
+    steady, parts = student.loss(out, batch([0, 1, 2, 0], gold))
+    assert torch.isclose(steady, last + 0.5 * kd_loss(logits[t], teacher.final[t]))
+    assert parts["transfer"] > 0

@@ -386,6 +386,14 @@ class StudentConfig:
     transfer_weight: Float = key(
         1.0, "μ, the weight of the teacher terms (KD, hint) on transfer examples", ge=0
     )
+    # With teacher_first annealing λ_kd reaches 0 in the last epoch, and the transfer
+    # examples' teacher terms (weighted μ·λ_kd) with it: the transfer set weighs nothing in the
+    # epochs where the students' best dev epochs fell. false keeps them at μ·lambda_kd.
+    transfer_anneal: Bool = key(
+        True,
+        "the transfer examples' teacher terms anneal with λ_kd (false: weight μ·lambda_kd in "
+        "every epoch)",
+    )
     # The student's own schedule (Transfer issue: "epochs over a larger set"): with a transfer
     # set the student sees 2× the examples per epoch and its best dev epochs came late, so its
     # epoch count is a knob of its own that leaves the C-GCN baseline and the teacher alone.

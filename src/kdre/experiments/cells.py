@@ -116,7 +116,10 @@ TRANSFORMER_CELLS: dict[str, dict[str, str]] = {
 # against the typed teacher's 83.16 (seeds 1-3). transformer-transfer-long is
 # transformer-transfer with twice the student's epochs (student.epochs 100; the C-GCN and the
 # teacher unchanged): its students' best dev epochs were 41-50 of 50 (seeds 1-5), so the
-# schedule may be short for train plus as many copies each epoch.
+# schedule may be short for train plus as many copies each epoch. transformer-transfer-steady
+# keeps the transfer examples' teacher terms at full weight in every epoch
+# (student.transfer_anneal false): with teacher_first annealing they weigh nothing in the last
+# epochs, where those best dev epochs fell.
 _TRANSFER_SET = {"transfer.copies": "4"}
 TRANSFER_CELLS: dict[str, dict[str, str]] = {
     "loo": {"gamma": "relation", "teacher.leave_one_out": "true"},
@@ -133,6 +136,11 @@ TRANSFER_CELLS: dict[str, dict[str, str]] = {
     "transformer-loo": {**_TRANSFORMER, "teacher.leave_one_out": "true"},
     "transformer-plain-transfer": {**TRANSFORMER_CELLS["transformer-plain"], **_TRANSFER_SET},
     "transformer-transfer-long": {**_TRANSFORMER, **_TRANSFER_SET, "student.epochs": "100"},
+    "transformer-transfer-steady": {
+        **_TRANSFORMER,
+        **_TRANSFER_SET,
+        "student.transfer_anneal": "false",
+    },
 }
 
 

@@ -34,6 +34,7 @@ _MINILM = (
     "transformer-loo",
     "transformer-plain-transfer",
     "transformer-transfer-long",
+    "transformer-transfer-steady",
 )
 ROWS: dict[str, dict[str, str]] = {
     "relation": CELLS["relation"],
@@ -70,6 +71,7 @@ COMPARISONS: list[tuple[str, str]] = [
     ("transformer-plain-transfer", "transformer-plain"),  # the transfer set, plain MiniLM
     ("transformer-plain-transfer", "transformer-transfer"),  # plain vs typed MiniLM teacher
     ("transformer-transfer-long", "transformer-transfer"),  # twice the student's epochs
+    ("transformer-transfer-steady", "transformer-transfer"),  # transfer terms not annealed
     ("transformer-transfer", "relation"),  # the best student against the default's
     ("transformer-transfer", CGCN),  # the best student against its own C-GCN
     # the plain MiniLM teacher's student, the other candidate for best student on dev: the
@@ -97,6 +99,9 @@ WHAT = {
     "transformer-plain-transfer": "Student from the plain MiniLM teacher + transfer set (4 copies)",
     "transformer-transfer-long": (
         "Student-V from the MiniLM teacher + transfer set (4 copies), 100 student epochs"
+    ),
+    "transformer-transfer-steady": (
+        "Student-V from the MiniLM teacher + transfer set (4 copies), its terms not annealed"
     ),
     CGCN: "its C-GCN (the baseline of the same runs)",
 }
@@ -209,7 +214,8 @@ def markdown(frame: pd.DataFrame) -> list[str]:
         "Each cell changes one thing against Student-R (`kdre matrix --cells "
         "relation,loo,folds,transfer,transfer-self,transfer-self-soft`), or against the "
         "MiniLM teacher's student (`--cells transformer,transformer-transfer,transformer-loo,"
-        "transformer-plain,transformer-plain-transfer,transformer-transfer-long`). Δ test: "
+        "transformer-plain,transformer-plain-transfer,transformer-transfer-long,"
+        "transformer-transfer-steady`). Δ test: "
         "mean of the per-seed differences against Student-R on the seeds both ran. *sure*: "
         "share of the training examples whose soft label gives the gold label ≥ 0.9 "
         "(out-of-fold with folds; Teacher-R reads the gold label, so for its cells this says "

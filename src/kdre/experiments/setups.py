@@ -108,6 +108,7 @@ V2: dict[str, object] = {
     "student.max_position": 100,
     "student.transfer_ratio": 1.0,
     "student.transfer_weight": 1.0,
+    "student.transfer_anneal": True,
     "student.epochs": 0,
     "evaluate.bootstrap_samples": 1000,
 }

@@ -97,17 +97,21 @@ class Student(Baseline):
     def loss(self, out: ModelOutput, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
         """L_S = (1 − λ_kd)·L_GT + λ_kd·(L_KD + λ_ht·L_HT) over the gold examples; a transfer
         example (``batch.gold`` false) has no gold term: its teacher terms join with weight
-        μ = ``transfer_weight``, so λ_kd anneals them too."""
+        μ·λ_kd = ``transfer_weight`` × this epoch's λ_kd, so λ_kd anneals them too (unless
+        ``transfer_anneal`` is false: μ × the largest λ_kd in every epoch)."""
         cfg = self.student_cfg
         gold = batch.gold
         if gold is None or bool(gold.all()):
             return self._loss(out, batch, None)
         loss, parts = self._loss(out, batch, gold)
-        if self.lambda_kd == 0.0 or cfg.transfer_weight == 0.0:
+        weight = cfg.transfer_weight * (
+            self.lambda_kd if cfg.transfer_anneal else cfg.lambda_kd_at(1, 1)
+        )
+        if weight == 0.0:
             return loss, parts
         transfer = self._teacher_terms(out, batch, ~gold)
         parts["transfer"] = transfer.item()
-        return loss + self.lambda_kd * cfg.transfer_weight * transfer, parts
+        return loss + weight * transfer, parts
 
     def _loss(
         self, out: ModelOutput, batch: Batch, rows: torch.Tensor | None
