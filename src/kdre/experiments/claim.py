@@ -17,7 +17,7 @@ import pandas as pd
 
 from kdre.config import Params
 from kdre.data.datasets.base import DatasetSpec
-from kdre.experiments.formatting import fmt_p
+from kdre.experiments.formatting import fmt, fmt_p
 from kdre.experiments.published import published_for
 from kdre.experiments.runs import Run, flatten, same_setup, unflatten
 
@@ -282,12 +282,11 @@ def markdown(rows: pd.DataFrame) -> list[str]:
         "|---|---|---|---|---|---|---|---|",
     ]
     for _, row in rows.iterrows():
-        cgcn = "–" if pd.isna(row.cgcn_f1) else f"{row.cgcn_f1:.2f}"
-        paper = "–" if pd.isna(row.paper_delta) else f"{row.paper_delta:+.1f}"
         lines.append(
-            f"| {row.corpus} ({row.types}) | {row.seeds} | {cgcn} | {row.student_r_f1:.2f} | "
-            f"{_delta(row, 'cgcn')} | {_delta(row, 'self')} | "
-            f"{row.no_knowledge_types} types: {_delta(row, 'none')} | {paper} |"
+            f"| {row.corpus} ({row.types}) | {row.seeds} | {fmt(row.cgcn_f1)} | "
+            f"{row.student_r_f1:.2f} | {_delta(row, 'cgcn')} | {_delta(row, 'self')} | "
+            f"{row.no_knowledge_types} types: {_delta(row, 'none')} | "
+            f"{fmt(row.paper_delta, '+.1f')} |"
         )
     lines += [
         "",

@@ -26,7 +26,7 @@ from kdre.experiments.cells import (
     covers,
 )
 from kdre.experiments.claim import labels_for
-from kdre.experiments.formatting import fmt_p
+from kdre.experiments.formatting import fmt, fmt_p
 from kdre.experiments.runs import VECTORS, Run, same_setup, teacher_version
 
 _MINILM = (
@@ -229,7 +229,7 @@ def markdown(frame: pd.DataFrame) -> list[str]:
         lines.append(
             f"| {WHAT.get(cell, cell)} | {seeds} | {_spread(part['dev'])} | "
             f"{_spread(part['test'])} | {delta} | "
-            f"{_mean(part['sure'], '.3f')} | {_mean(part['student_seconds'], '.0f')} |"
+            f"{fmt(part['sure'].mean(), '.3f')} | {fmt(part['student_seconds'].mean(), '.0f')} |"
         )
     best = best_on_dev(frame)
     if best is not None:
@@ -337,8 +337,3 @@ def _spread(values: pd.Series) -> str:
     if len(values) == 1:
         return f"{values.iloc[0]:.2f}"
     return f"{values.mean():.2f} ± {values.std():.2f}"
-
-
-def _mean(values: pd.Series, spec: str) -> str:
-    values = values.dropna()
-    return "–" if values.empty else format(values.mean(), spec)
