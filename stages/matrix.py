@@ -135,7 +135,8 @@ def matrix(
             "transformer* cells (MiniLM teachers: with the type term, without, plain) and the "
             "Transfer issue's loo, folds, transfer, transfer-self, transformer-transfer, "
             "transformer-loo, transfer-self-soft, transformer-plain-transfer, "
-            "transformer-transfer-long, transformer-transfer-steady, finetune and "
+            "transformer-transfer-long, transformer-transfer-steady, transformer-transfer-8, "
+            "finetune and "
             "finetune-no-tsd cells)."
         ),
     ] = ",".join(CELLS),
@@ -189,7 +190,8 @@ def matrix(
     plain fine-tuned MiniLM, the teacher chosen on dev, labelling it), transformer-transfer-long
     (transformer-transfer with 100 student epochs, student.epochs), transformer-transfer-steady
     (transformer-transfer with the transfer examples' teacher terms not annealed,
-    student.transfer_anneal false), and Student-R over a
+    student.transfer_anneal false), transformer-transfer-8 (transformer-transfer with 8 copies
+    per sentence), and Student-R over a
     fine-tuned base with and without TSD (finetune, finetune-no-tsd: −TSD where the encoder
     trains, the paper's mechanism). Finished cells (workspace,
     experiment refs, the ARCHIVE) and experiments already queued are skipped, so running this

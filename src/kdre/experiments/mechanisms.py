@@ -35,6 +35,7 @@ _MINILM = (
     "transformer-plain-transfer",
     "transformer-transfer-long",
     "transformer-transfer-steady",
+    "transformer-transfer-8",
 )
 ROWS: dict[str, dict[str, str]] = {
     "relation": CELLS["relation"],
@@ -72,6 +73,7 @@ COMPARISONS: list[tuple[str, str]] = [
     ("transformer-plain-transfer", "transformer-transfer"),  # plain vs typed MiniLM teacher
     ("transformer-transfer-long", "transformer-transfer"),  # twice the student's epochs
     ("transformer-transfer-steady", "transformer-transfer"),  # transfer terms not annealed
+    ("transformer-transfer-8", "transformer-transfer"),  # twice the transfer set
     ("transformer-transfer", "relation"),  # the best student against the default's
     ("transformer-transfer", CGCN),  # the best student against its own C-GCN
     # the plain MiniLM teacher's student, the other candidate for best student on dev: the
@@ -103,6 +105,7 @@ WHAT = {
     "transformer-transfer-steady": (
         "Student-V from the MiniLM teacher + transfer set (4 copies), its terms not annealed"
     ),
+    "transformer-transfer-8": "Student-V from the MiniLM teacher + transfer set (8 copies)",
     CGCN: "its C-GCN (the baseline of the same runs)",
 }
 TEACHER_WHAT = {
@@ -215,7 +218,7 @@ def markdown(frame: pd.DataFrame) -> list[str]:
         "relation,loo,folds,transfer,transfer-self,transfer-self-soft`), or against the "
         "MiniLM teacher's student (`--cells transformer,transformer-transfer,transformer-loo,"
         "transformer-plain,transformer-plain-transfer,transformer-transfer-long,"
-        "transformer-transfer-steady`). Δ test: "
+        "transformer-transfer-steady,transformer-transfer-8`). Δ test: "
         "mean of the per-seed differences against Student-R on the seeds both ran. *sure*: "
         "share of the training examples whose soft label gives the gold label ≥ 0.9 "
         "(out-of-fold with folds; Teacher-R reads the gold label, so for its cells this says "
