@@ -44,6 +44,8 @@ ROWS: dict[str, dict[str, str]] = {
     "transformer-plain": TRANSFORMER_CELLS["transformer-plain"],
     **{k: TRANSFER_CELLS[k] for k in _MINILM},
 }
+# the MiniLM teachers' cells, references first: the report's `--cells` line for them
+_MINILM_CELLS = ("transformer", "transformer-plain", *_MINILM)
 # the rows that change nothing of the Transfer issue's: shown only beside a mechanism's row
 REFERENCES = ("relation", "transformer", "transformer-plain")
 # the MiniLM teachers compared on dev: typed (the transformer cell), typed over leave-one-out
@@ -215,10 +217,8 @@ def markdown(frame: pd.DataFrame) -> list[str]:
         "## The Transfer issue's mechanisms (Student-R with one change; official macro-F1)",
         "",
         "Each cell changes one thing against Student-R (`kdre matrix --cells "
-        "relation,loo,folds,transfer,transfer-self,transfer-self-soft`), or against the "
-        "MiniLM teacher's student (`--cells transformer,transformer-transfer,transformer-loo,"
-        "transformer-plain,transformer-plain-transfer,transformer-transfer-long,"
-        "transformer-transfer-steady,transformer-transfer-8`). Δ test: "
+        f"{','.join(c for c in ROWS if c not in _MINILM_CELLS)}`), or against the "
+        f"MiniLM teacher's student (`--cells {','.join(_MINILM_CELLS)}`). Δ test: "
         "mean of the per-seed differences against Student-R on the seeds both ran. *sure*: "
         "share of the training examples whose soft label gives the gold label ≥ 0.9 "
         "(out-of-fold with folds; Teacher-R reads the gold label, so for its cells this says "
