@@ -23,8 +23,9 @@ from kdre.errors import InputError
 from kdre.experiments.archive import ARCHIVE, find_runs
 from kdre.experiments.cells import (
     ALL_CELLS,
-    CELLS,
     CGCN_CELLS,
+    DEFAULT_CELLS,
+    cells_markdown,
     covers,
     missing,
     target_stage,
@@ -128,18 +129,12 @@ def matrix(
     cells: Annotated[
         str,
         typer.Option(
-            help=f"Comma-separated cells, of: {', '.join(ALL_CELLS)} (the default: all but the "
-            "types-* cells (Student-R from each type source), the vectors-* cells (from the "
-            "other word-vector sources), the cgcn* cells, which run the C-GCN alone, the "
-            "lineage cell (Student-R, its C-GCN and Teacher-R on 10 undirected labels), the "
-            "transformer* cells (MiniLM teachers: with the type term, without, plain) and the "
-            "Transfer issue's loo, folds, transfer, transfer-self, transformer-transfer, "
-            "transformer-loo, transfer-self-soft, transformer-plain-transfer, "
-            "transformer-transfer-long, transformer-transfer-steady, transformer-transfer-8, "
-            "finetune and "
-            "finetune-no-tsd cells)."
+            help=f"Comma-separated cells, of: {', '.join(ALL_CELLS)} (the default: "
+            f"{', '.join(DEFAULT_CELLS)}). What each is: `kdre matrix --list-cells` "
+            "(docs/cells.md).",
+            show_default=False,
         ),
-    ] = ",".join(CELLS),
+    ] = ",".join(DEFAULT_CELLS),
     jobs: Annotated[int, typer.Option(help="Experiments run side by side.")] = 2,
     threads: Annotated[
         int, typer.Option(help="Torch threads per experiment (jobs × threads ≤ cores).")
@@ -152,6 +147,13 @@ def matrix(
         bool, typer.Option(help="Wait for the queue, then archive and write the report.")
     ] = True,
     dry_run: Annotated[bool, typer.Option(help="Only list the experiments to queue.")] = False,
+    list_cells: Annotated[
+        bool,
+        typer.Option(
+            "--list-cells",
+            help="Print every cell (overrides, what it is) as a markdown table; run nothing.",
+        ),
+    ] = False,
     prefix: Annotated[
         str,
         typer.Option(
@@ -172,31 +174,18 @@ def matrix(
 ) -> None:
     """Queue every (cell, seed) of the report not yet run, start JOBS workers, wait, report.
 
-    Cells: Student-R and its two Knowledge controls (no-tc: the self-distillation control, the
-    type term dropped on the same frozen base; types-ner: the no-knowledge control, Teacher-R
-    over the NER types), Teacher/Student-S and -V (each with its C-GCN baseline), the
-    ablations of Student-R (−TSD, −HT, −MAA, −KD); on request, the types-* cells (Student-R
-    from each type source) and the vectors-* cells (Student-R from random, minilm-static and
-    minilm-contextual word vectors), the cgcn* cells (the C-GCN alone), the lineage cell
-    (Student-R under the lineage protocol, `dataset.semeval_directions: false`) and the
-    transformer* cells (Student-V from a MiniLM teacher with the type term, without it, and
-    from the plain fine-tuned MiniLM) and the Transfer issue's cells, each Student-R with one
-    mechanism: loo (leave-one-out soft rules), folds (5 cross-fitted teachers), transfer (a
-    transfer set of 4 copies per sentence) and transfer-self (the same transfer set, the
-    teacher being the C-GCN itself: its self-distillation control), transformer-transfer (the
-    MiniLM teacher of the transformer cell labelling that transfer set), transformer-loo (that
-    MiniLM teacher over leave-one-out soft rules), transfer-self-soft (transfer-self at KD
-    temperature 2: as soft as the MiniLM teacher's labels), transformer-plain-transfer (the
-    plain fine-tuned MiniLM, the teacher chosen on dev, labelling it), transformer-transfer-long
-    (transformer-transfer with 100 student epochs, student.epochs), transformer-transfer-steady
-    (transformer-transfer with the transfer examples' teacher terms not annealed,
-    student.transfer_anneal false), transformer-transfer-8 (transformer-transfer with 8 copies
-    per sentence), and Student-R over a
-    fine-tuned base with and without TSD (finetune, finetune-no-tsd: −TSD where the encoder
-    trains, the paper's mechanism). Finished cells (workspace,
-    experiment refs, the ARCHIVE) and experiments already queued are skipped, so running this
-    again after an interruption only queues what is missing. Commit ARCHIVE and reports/ afterwards.
+    A cell is a set of param overrides, run per seed as the DVC experiment `<cell>-s<seed>`.
+    Without --cells: Student-R, its two Knowledge controls (the self-distillation control and
+    the no-knowledge control), Teacher/Student-S and -V, and the ablations of Student-R. On
+    request: the type sources, the word-vector sources, the C-GCN alone, the lineage protocol,
+    the MiniLM teachers and the Transfer issue's mechanisms; `--list-cells` prints them all
+    with their overrides (docs/cells.md). Finished cells (workspace, experiment refs, the
+    ARCHIVE) and experiments already queued are skipped, so running this again after an
+    interruption only queues what is missing. Commit ARCHIVE and reports/ afterwards.
     """
+    if list_cells:
+        typer.echo(cells_markdown(), nl=False)
+        return
     if not dry_run:
         check_dvc_version()
     chosen = [c.strip() for c in cells.split(",") if c.strip()]

@@ -281,3 +281,27 @@ def test_a_rerun_queues_finished_cells_under_its_suffix_and_resumes(tmp_path, mo
         with pytest.raises(InputError, match="--rerun"):
             m.matrix(seeds="1", cells="relation", params=params_file, wait=False, rerun=bad)
     assert len(calls) == 2
+
+
+def test_every_cell_is_described_once_and_the_committed_list_is_current(capsys):
+    """`kdre matrix --help` and docs/cells.md are built from the cells themselves: a cell added
+    without its line, or a line left behind by a removed cell, fails here, and so does a
+    docs/cells.md not regenerated after a change."""
+    from conftest import REPO
+
+    import stages.matrix as m
+    from kdre.experiments.cells import ABOUT, ALL_CELLS, DEFAULT_CELLS, cells_markdown
+
+    assert list(ABOUT) == list(ALL_CELLS)
+    assert set(DEFAULT_CELLS) <= set(ALL_CELLS)
+    text = cells_markdown()
+    for name, overrides in ALL_CELLS.items():
+        (line,) = [row for row in text.splitlines() if row.startswith(f"| `{name}` |")]
+        assert all(f"`{k}={v}`" in line for k, v in overrides.items())
+        assert ("| yes |" in line) == (name in DEFAULT_CELLS)
+    committed = (REPO / "docs/cells.md").read_text(encoding="utf-8")
+    assert committed == text, (
+        "docs/cells.md is stale: run `kdre matrix --list-cells > docs/cells.md`"
+    )
+    m.matrix(list_cells=True)  # prints the table and queues nothing (no DVC is asked)
+    assert capsys.readouterr().out == text

@@ -121,6 +121,11 @@ TRANSFORMER_CELLS: dict[str, dict[str, str]] = {
 # (student.transfer_anneal false): with teacher_first annealing they weigh nothing in the last
 # epochs, where those best dev epochs fell. transformer-transfer-8 doubles the transfer set
 # (8 copies per sentence; the MiniLM teacher labels all of them): Tang et al. 2019 used ~20.
+# transformer-transfer-8-x2 is transformer-transfer-8 with twice the copies drawn each epoch
+# (student.transfer_ratio 2: 15,000 a SemEval epoch instead of 7,500), the knob that shows
+# the student more of the teacher per epoch; 8 copies alone only vary them across epochs.
+# Its C-GCN and teacher stages equal transformer-transfer-8's, so DVC's run cache restores
+# them and only the student trains.
 _TRANSFER_SET = {"transfer.copies": "4"}
 TRANSFER_CELLS: dict[str, dict[str, str]] = {
     "loo": {"gamma": "relation", "teacher.leave_one_out": "true"},
@@ -143,6 +148,11 @@ TRANSFER_CELLS: dict[str, dict[str, str]] = {
         "student.transfer_anneal": "false",
     },
     "transformer-transfer-8": {**_TRANSFORMER, "transfer.copies": "8"},
+    "transformer-transfer-8-x2": {
+        **_TRANSFORMER,
+        "transfer.copies": "8",
+        "student.transfer_ratio": "2.0",
+    },
 }
 
 
@@ -165,6 +175,84 @@ ALL_CELLS = {
     **TRANSFER_CELLS,
     **TSD_CELLS,
 }
+
+
+# What each cell is, in a line: `kdre matrix --help` and its `--list-cells` table (committed
+# as docs/cells.md) are built from it, so the cells' documentation cannot drift from CELLS.
+ABOUT: dict[str, str] = {
+    "relation": "Student-R with its C-GCN and Teacher-R (γ_r): the paper's method, the default",
+    "no-tc": "the type term dropped on the same frozen base: the teacher is the C-GCN itself "
+    "(the self-distillation control, and the −TC row)",
+    "types-ner": "Teacher-R over spaCy's NER types, a near-constant prior on SemEval "
+    "(the no-knowledge control)",
+    "scalar": "Teacher-S and Student-S (a fixed γ_s)",
+    "vector": "Teacher-V and Student-V (a trained γ_v)",
+    "no-tsd": "Student-R without TSD in the teacher (−TSD; on a frozen base TSD only limits "
+    "how far γ sharpens)",
+    "no-ht": "Student-R without the hint terms (−HT)",
+    "no-maa": "Student-R without the MAA branch (−MAA)",
+    "no-kd": "the student without distillation (−KD)",
+    "types-wordnet": "Student-R over WordNet noun supersenses",
+    "types-clusters": "Student-R over word-vector clusters",
+    "types-none": "Student-R over one constant type (G(p) is the prior: the no-knowledge "
+    "control where NER types carry knowledge, e.g. KBP37)",
+    "vectors-random": "Student-R with its C-GCN and Teacher-R from random word vectors",
+    "vectors-minilm-static": "Student-R with its C-GCN and Teacher-R from MiniLM's static "
+    "token table (384-d)",
+    "vectors-minilm-contextual": "Student-R with its C-GCN and Teacher-R, MiniLM's contextual "
+    "vectors beside GloVe",
+    "cgcn": "the C-GCN alone (only the baseline stage runs)",
+    "cgcn-train-vocab": "the C-GCN alone, its vocabulary the training words only",
+    "lineage": "Student-R with its C-GCN and Teacher-R under the lineage protocol "
+    "(10 undirected labels)",
+    "transformer": "Student-V from a fine-tuned MiniLM teacher with the type term",
+    "transformer-no-tc": "Student-V from the MiniLM teacher without the type term",
+    "transformer-plain": "Student-V from the plain fine-tuned MiniLM (no type term, untyped "
+    "markers, no TSD: no types anywhere)",
+    "loo": "Student-R, its teacher over leave-one-out soft rules on train",
+    "folds": "Student-R from 5 cross-fitted teachers",
+    "transfer": "Student-R with a transfer set of 4 augmented copies per sentence",
+    "transfer-self": "the transfer cell with the C-GCN itself as teacher (its "
+    "self-distillation control)",
+    "transfer-self-soft": "transfer-self at KD temperature 2 (as soft as the MiniLM teacher's "
+    "labels)",
+    "transformer-transfer": "the transformer cell with the 4-copy transfer set",
+    "transformer-loo": "the transformer cell, its teacher over leave-one-out soft rules",
+    "transformer-plain-transfer": "the transformer-plain cell with the 4-copy transfer set",
+    "transformer-transfer-long": "transformer-transfer with 100 student epochs",
+    "transformer-transfer-steady": "transformer-transfer, the copies' teacher terms not annealed",
+    "transformer-transfer-8": "transformer-transfer with 8 copies per sentence",
+    "transformer-transfer-8-x2": "transformer-transfer-8 drawing 2 copies per training "
+    "example each epoch",
+    "finetune": "Student-R over a fine-tuned C-GCN base (the teacher's encoder trains)",
+    "finetune-no-tsd": "finetune without TSD (−TSD where the paper's mechanism applies)",
+}
+
+# What `kdre matrix` runs when --cells is not given: the report's main tables.
+DEFAULT_CELLS: tuple[str, ...] = tuple(CELLS)
+
+
+def cells_markdown() -> str:
+    """docs/cells.md: every cell of the matrix, its param overrides and what it is."""
+    lines = [
+        "# The run matrix's cells",
+        "",
+        "Generated by `kdre matrix --list-cells > docs/cells.md` from kdre.experiments.cells; "
+        "a test fails when it differs from what the command writes. Do not edit by hand.",
+        "",
+        "Each cell is a set of param overrides, queued per seed as the DVC experiment "
+        "`<cell>-s<seed>` (`dvc exp run -S key=value …`, with `seed` and `train.threads`). "
+        f"`kdre matrix` without `--cells` runs the {len(DEFAULT_CELLS)} cells marked default; "
+        "name the others with `--cells`.",
+        "",
+        "| cell | default | overrides | what it is |",
+        "|---|---|---|---|",
+    ]
+    for name, overrides in ALL_CELLS.items():
+        sets = " ".join(f"`{k}={v}`" for k, v in overrides.items()) or "–"
+        default = "yes" if name in DEFAULT_CELLS else ""
+        lines.append(f"| `{name}` | {default} | {sets} | {ABOUT[name]} |")
+    return "\n".join(lines) + "\n"
 
 
 def target_stage(cell: str) -> str:

@@ -36,6 +36,7 @@ _MINILM = (
     "transformer-transfer-long",
     "transformer-transfer-steady",
     "transformer-transfer-8",
+    "transformer-transfer-8-x2",
 )
 ROWS: dict[str, dict[str, str]] = {
     "relation": CELLS["relation"],
@@ -76,6 +77,7 @@ COMPARISONS: list[tuple[str, str]] = [
     ("transformer-transfer-long", "transformer-transfer"),  # twice the student's epochs
     ("transformer-transfer-steady", "transformer-transfer"),  # transfer terms not annealed
     ("transformer-transfer-8", "transformer-transfer"),  # twice the transfer set
+    ("transformer-transfer-8-x2", "transformer-transfer-8"),  # twice the copies per epoch
     ("transformer-transfer", "relation"),  # the best student against the default's
     ("transformer-transfer", CGCN),  # the best student against its own C-GCN
     # the plain MiniLM teacher's student, the other candidate for best student on dev: the
@@ -108,6 +110,10 @@ WHAT = {
         "Student-V from the MiniLM teacher + transfer set (4 copies), its terms not annealed"
     ),
     "transformer-transfer-8": "Student-V from the MiniLM teacher + transfer set (8 copies)",
+    "transformer-transfer-8-x2": (
+        "Student-V from the MiniLM teacher + transfer set (8 copies), 2 drawn per example "
+        "each epoch"
+    ),
     CGCN: "its C-GCN (the baseline of the same runs)",
 }
 TEACHER_WHAT = {
