@@ -164,3 +164,21 @@ def test_dvc_lock_records_the_code_and_params_the_repo_holds():
                 if state != "deleted" and _tracked(path):
                     stale.append(f"{stage}: {path} {state}")
     assert not stale, f"dvc.lock is stale (rerun or `dvc commit` the stages): {stale}"
+
+
+def test_a_model_file_records_exactly_the_params_its_stage_declares():
+    """A model file is hashed by DVC for the stages after it: a param it records but its stage
+    does not declare would change its bytes without DVC knowing why (the C-GCN of two cells
+    that differ only in the student's params would differ, and retrain their teachers)."""
+    from kdre.training.recipe import BaselineRecipe
+    from kdre.training.student import StudentRecipe
+    from kdre.training.teacher import TeacherRecipe
+    from kdre.training.transformer_teacher import TransformerTeacherRecipe
+
+    for stage, recipe in (
+        ("baseline", BaselineRecipe),
+        ("teacher", TeacherRecipe),
+        ("teacher", TransformerTeacherRecipe),
+        ("student", StudentRecipe),
+    ):
+        assert sorted(recipe.reads) == sorted(STAGES[stage]["params"]), recipe.__name__

@@ -124,9 +124,14 @@ def test_a_model_file_records_its_run(model_file):
     from dataclasses import asdict
 
     from kdre import SETUP_VERSION
+    from kdre.provenance import select
+    from kdre.training.recipe import BaselineRecipe
 
     _, _, payload = load_model(model_file)
-    assert payload["config"] == asdict(tiny_params())
+    full = asdict(tiny_params())
+    assert payload["config"] == select(full, BaselineRecipe.reads)
+    assert payload["config"]["train"] == full["train"] and "student" not in payload["config"]
+    assert payload["config"]["parse"] == {k: full["parse"][k] for k in ("spacy_model", "reparse")}
     assert payload["setup_version"] == SETUP_VERSION
     assert payload["code"] is None or len(payload["code"].split("+")[0]) == 40
 
@@ -147,3 +152,29 @@ def test_a_model_file_of_an_older_config_still_loads(model_file, tmp_path):
         model.state_dict().items(), reference.state_dict().items(), strict=True
     ):
         assert torch.equal(a, b), name
+
+
+def test_a_c_gcn_file_does_not_change_with_a_param_its_stage_does_not_read(
+    model_file, tiny_parsed, tmp_path
+):
+    """The same C-GCN trained under another student schedule is the same file, byte for byte,
+    so DVC sees the teacher's input unchanged; a param the baseline stage reads changes it."""
+    import dataclasses
+    import hashlib
+
+    from kdre.training.recipe import run_baseline
+
+    def md5(path) -> str:
+        return hashlib.md5(path.read_bytes()).hexdigest()
+
+    base = tiny_params()
+    other = dataclasses.replace(base, student=dataclasses.replace(base.student, epochs=7))
+    # the same file name: torch.save names the archive's records after the file
+    (tmp_path / "same").mkdir()
+    same = tmp_path / "same" / model_file.name
+    run_baseline(other, tiny_parsed, same, False)
+    assert md5(same) == md5(model_file)
+    (tmp_path / "seed").mkdir()
+    reseeded = tmp_path / "seed" / model_file.name
+    run_baseline(dataclasses.replace(base, seed=base.seed + 1), tiny_parsed, reseeded, False)
+    assert md5(reseeded) != md5(model_file)

@@ -164,6 +164,17 @@ class ModelRecipe:
 
     name = "model"
     leaky = False  # True when the model reads the gold label (Teacher-R): scores are *_leaky
+    # The params the recipe's stage declares in dvc.yaml (its `params:` list, checked by
+    # tests/test_dvc_deps.py): the model file records these and no others (kdre.provenance).
+    reads: tuple[str, ...] = (
+        "seed",
+        "parse.spacy_model",
+        "parse.reparse",
+        "dataset.name",
+        "embeddings",
+        "model",
+        "train",
+    )
 
     def load(self, params: Params) -> Vocab | None:
         """Read what the model starts from (e.g. a trained baseline); its vocabulary, if the
@@ -264,7 +275,7 @@ def run_recipe(
         prep.vocab,
         params.model,
         prep.spec.name,
-        {**extra, **parser_of(params), **run_record(params)},
+        {**extra, **parser_of(params), **run_record(params, recipe.reads)},
     )
     metrics["wall_seconds"] = round(time.perf_counter() - start, 1)
     return metrics, result.history

@@ -31,6 +31,7 @@ class StudentRecipe(ModelRecipe):
     ``student.transfer_ratio`` × |train| transfer examples drawn afresh."""
 
     name = "student"
+    reads = (*ModelRecipe.reads, "student")
 
     def __init__(
         self,

@@ -36,6 +36,9 @@ class TeacherRecipe(ModelRecipe):
     training time. (The reference instead runs the frozen encoder every epoch in train mode,
     its dropout active; see docs/model-notes.md.)"""
 
+    # the baseline's params, and γ, the graph's, the teacher's and the types'
+    reads = (*ModelRecipe.reads, "gamma", "gamma_scalar", "graph", "teacher", "types")
+
     def __init__(
         self, graph_path: Path | str, baseline_path: Path | str, soft_labels_path: Path | str
     ) -> None:
