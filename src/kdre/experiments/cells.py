@@ -124,8 +124,8 @@ TRANSFORMER_CELLS: dict[str, dict[str, str]] = {
 # transformer-transfer-8-x2 is transformer-transfer-8 with twice the copies drawn each epoch
 # (student.transfer_ratio 2: 15,000 a SemEval epoch instead of 7,500), the knob that shows
 # the student more of the teacher per epoch; 8 copies alone only vary them across epochs.
-# Its C-GCN and teacher stages equal transformer-transfer-8's, so DVC's run cache restores
-# them and only the student trains.
+# Its C-GCN and teacher stages equal transformer-transfer-8's: where DVC's run cache holds
+# that cell's run of the seed (same code), they are restored and only the student trains.
 _TRANSFER_SET = {"transfer.copies": "4"}
 TRANSFER_CELLS: dict[str, dict[str, str]] = {
     "loo": {"gamma": "relation", "teacher.leave_one_out": "true"},
