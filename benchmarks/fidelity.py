@@ -1,0 +1,53 @@
+"""Whom each run's student follows on test: its teacher or its C-GCN.
+
+Usage: python benchmarks/fidelity.py reports/runs/NAME... [--key TEST_FILE_FULL.TXT]
+
+Reads the archived test predictions of each run's C-GCN, teacher and student and prints one
+markdown row per run (kdre.experiments.fidelity): how often the student predicts its teacher's
+label and its C-GCN's, and on the test examples the teacher gets right and the C-GCN wrong (the
+teacher's knowledge the C-GCN lacks), how many the student gets right. The key must hold the
+labels the runs predict (SemEval: 19 directed labels, as in the release's TEST_FILE_FULL.TXT,
+the default, under data/raw after `make data`; TEST_FILE_KEY.TXT holds no directions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from kdre.errors import InputError  # noqa: E402
+from kdre.evaluation.scoring import read_semeval_key  # noqa: E402
+from kdre.experiments.fidelity import markdown, read_run  # noqa: E402
+
+KEY = (
+    ROOT
+    / "data/raw/semeval2010_task8/SemEval2010_task8_all_data/SemEval2010_task8_testing_keys"
+    / "TEST_FILE_FULL.TXT"
+)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("runs", type=Path, nargs="+", help="archived runs: reports/runs/NAME")
+    ap.add_argument(
+        "--key",
+        type=Path,
+        default=KEY,
+        help="the test key: the release file, or id<TAB>label lines",
+    )
+    args = ap.parse_args()
+    try:
+        gold = read_semeval_key(args.key)
+        rows = [read_run(run, gold) for run in args.runs]
+    except InputError as err:
+        print(f"kdre: error: {err}", file=sys.stderr)
+        raise SystemExit(1) from None
+    print(markdown(rows), end="")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""Whom the student follows on test: its teacher, or the C-GCN it shares an architecture with.
+
+Distillation passes on what the teacher knows only as far as the student imitates the teacher.
+A run archives the test predictions of its C-GCN, its teacher and its student
+(``reports/runs/NAME/predictions``), so fidelity is measured where it matters, on unseen text:
+how often the student predicts what its teacher predicts, and on the examples where the
+teacher and the C-GCN disagree, which of the two the student sides with. The examples the
+teacher gets right and the C-GCN wrong are the teacher's knowledge that the C-GCN lacks: the
+share of them the student gets right is how much of it reached the student.
+
+Predictions are compared as labels (19 directed labels on SemEval): agreement is exact. A
+teacher that reads the gold label (Teacher-R) predicted test with it: its run is marked, and the
+columns that involve its teacher are no result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from kdre.config import Params, reads_gold_label
+from kdre.errors import InputError
+from kdre.evaluation.scoring import read_answer_file
+
+MODELS = ("baseline", "teacher", "student")
+PREDICTIONS = "predictions/{model}_test.txt"
+
+
+@dataclass(frozen=True)
+class Fidelity:
+    """One run's test predictions compared (shares in [0, 1]; counts of examples)."""
+
+    run: str
+    examples: int
+    student_teacher: float  # the student predicts what the teacher predicts
+    student_cgcn: float  # the student predicts what the C-GCN predicts
+    teacher_cgcn: float  # the teacher predicts what the C-GCN predicts
+    split: int  # examples where the teacher and the C-GCN disagree
+    sides_teacher: float  # of those, the student predicts the teacher's label
+    sides_cgcn: float  # of those, the student predicts the C-GCN's label
+    teacher_only: int  # examples the teacher gets right and the C-GCN wrong
+    teacher_only_student: float  # of those, the student gets right
+    cgcn_only: int  # examples the C-GCN gets right and the teacher wrong
+    cgcn_only_student: float  # of those, the student gets right
+    leaky: bool = False  # the teacher read the gold label (Teacher-R): its columns are no result
+
+
+def _share(hits: int, total: int) -> float:
+    return hits / total if total else float("nan")
+
+
+def compare(
+    run: str, gold: dict[str, str], predictions: dict[str, dict[str, str]], leaky: bool = False
+) -> Fidelity:
+    """Fidelity of one run from its three prediction maps (id → label) and the gold key; every
+    map must hold exactly the key's ids."""
+    for model in MODELS:
+        ids = predictions[model].keys()
+        if ids != gold.keys():
+            missing = sorted(gold.keys() - ids)[:3]
+            extra = sorted(ids - gold.keys())[:3]
+            raise InputError(
+                f"{model}'s test predictions do not cover the key's ids "
+                f"(missing {missing}, not in the key {extra})",
+                run,
+            )
+    base, teacher, student = (predictions[m] for m in MODELS)
+    ids = list(gold)
+    split = [i for i in ids if teacher[i] != base[i]]
+    t_only = [i for i in ids if teacher[i] == gold[i] != base[i]]
+    c_only = [i for i in ids if base[i] == gold[i] != teacher[i]]
+    return Fidelity(
+        run=run,
+        examples=len(ids),
+        student_teacher=_share(sum(student[i] == teacher[i] for i in ids), len(ids)),
+        student_cgcn=_share(sum(student[i] == base[i] for i in ids), len(ids)),
+        teacher_cgcn=_share(len(ids) - len(split), len(ids)),
+        split=len(split),
+        sides_teacher=_share(sum(student[i] == teacher[i] for i in split), len(split)),
+        sides_cgcn=_share(sum(student[i] == base[i] for i in split), len(split)),
+        teacher_only=len(t_only),
+        teacher_only_student=_share(sum(student[i] == gold[i] for i in t_only), len(t_only)),
+        cgcn_only=len(c_only),
+        cgcn_only_student=_share(sum(student[i] == gold[i] for i in c_only), len(c_only)),
+        leaky=leaky,
+    )
+
+
+def read_run(folder: Path | str, gold: dict[str, str]) -> Fidelity:
+    """An archived run's fidelity (``reports/runs/NAME``), its predictions read as answer files."""
+    folder = Path(folder)
+    predictions = {}
+    for model in MODELS:
+        path = folder / PREDICTIONS.format(model=model)
+        if not path.is_file():
+            raise InputError(f"no {model} test predictions (is this an archived run?)", path)
+        predictions[model] = read_answer_file(path, None)
+    return compare(folder.name, gold, predictions, _leaky(folder / "params.yaml"))
+
+
+def _leaky(params: Path) -> bool:
+    """Whether the run's teacher read the gold label, from the params it ran (a key it lacks
+    takes kdre.config's default)."""
+    default = Params()
+    raw = (yaml.safe_load(params.read_text(encoding="utf-8")) if params.is_file() else {}) or {}
+    teacher = raw.get("teacher") or {}
+    return reads_gold_label(
+        raw.get("gamma", default.gamma),
+        teacher.get("type_constraints", default.teacher.type_constraints),
+    )
+
+
+def markdown(rows: list[Fidelity]) -> str:
+    """One table row per run, percentages with one decimal."""
+
+    def pct(x: float) -> str:
+        return "–" if x != x else f"{100 * x:.1f}"
+
+    lines = [
+        "| run | student = teacher | student = C-GCN | teacher = C-GCN | teacher ≠ C-GCN: "
+        "student sides with teacher / C-GCN | teacher right, C-GCN wrong: student right | "
+        "C-GCN right, teacher wrong: student right |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        mark = " †" if r.leaky else ""
+        lines.append(
+            f"| {r.run}{mark} | {pct(r.student_teacher)} | {pct(r.student_cgcn)} | "
+            f"{pct(r.teacher_cgcn)} | {pct(r.sides_teacher)} / {pct(r.sides_cgcn)} "
+            f"(n {r.split}) | {pct(r.teacher_only_student)} (n {r.teacher_only}) | "
+            f"{pct(r.cgcn_only_student)} (n {r.cgcn_only}) |"
+        )
+    if any(r.leaky for r in rows):
+        lines += ["", "† Teacher-R read the gold label to predict test: no result."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,52 @@
+"""kdre.experiments.fidelity: whom the student follows on test, from archived predictions."""
+
+from __future__ import annotations
+
+import pytest
+
+from kdre.errors import InputError
+from kdre.experiments.fidelity import compare, markdown, read_run
+
+GOLD = {"1": "A", "2": "B", "3": "C", "4": "A", "5": "B"}
+
+
+def test_agreement_and_whom_the_student_sides_with():
+    # C-GCN right on 1, 2; teacher right on 1, 3, 4; they disagree on 3, 4, 5
+    base = {"1": "A", "2": "B", "3": "A", "4": "C", "5": "A"}
+    teacher = {"1": "A", "2": "C", "3": "C", "4": "A", "5": "C"}
+    student = {"1": "A", "2": "B", "3": "C", "4": "C", "5": "B"}
+    f = compare("run", GOLD, {"baseline": base, "teacher": teacher, "student": student})
+    assert f.examples == 5
+    assert f.student_teacher == pytest.approx(2 / 5)  # 1, 3
+    assert f.student_cgcn == pytest.approx(3 / 5)  # 1, 2, 4
+    assert f.teacher_cgcn == pytest.approx(1 / 5)  # 1
+    assert f.split == 4  # 2, 3, 4, 5
+    assert f.sides_teacher == pytest.approx(1 / 4) and f.sides_cgcn == pytest.approx(2 / 4)
+    # teacher right, C-GCN wrong: 3, 4 (the student gets 3); C-GCN right, teacher wrong: 2
+    assert (f.teacher_only, f.teacher_only_student) == (2, pytest.approx(0.5))
+    assert (f.cgcn_only, f.cgcn_only_student) == (1, pytest.approx(1.0))
+    table = markdown([f])
+    assert "| run | 40.0 | 60.0 | 20.0 | 25.0 / 50.0 (n 4) | 50.0 (n 2) | 100.0 (n 1) |" in table
+
+
+def test_predictions_that_miss_an_id_are_refused():
+    short = {k: v for k, v in GOLD.items() if k != "5"}
+    with pytest.raises(InputError, match=r"student's test predictions .*missing \['5'\]"):
+        compare("run", GOLD, {"baseline": GOLD, "teacher": GOLD, "student": short})
+
+
+def test_an_archived_run_is_read_and_a_gold_reading_teacher_is_marked(tmp_path):
+    run = tmp_path / "relation-s1"
+    (run / "predictions").mkdir(parents=True)
+    for model in ("baseline", "teacher", "student"):
+        lines = "".join(f"{i}\t{label}\n" for i, label in GOLD.items())
+        (run / "predictions" / f"{model}_test.txt").write_text(lines, encoding="utf-8")
+    (run / "params.yaml").write_text("gamma: relation\n", encoding="utf-8")
+    f = read_run(run, GOLD)
+    assert f.leaky and f.student_teacher == 1.0 and f.split == 0
+    assert "| relation-s1 † |" in markdown([f]) and "no result" in markdown([f])
+    (run / "params.yaml").write_text("gamma: vector\n", encoding="utf-8")
+    assert not read_run(run, GOLD).leaky
+    (run / "predictions" / "teacher_test.txt").unlink()
+    with pytest.raises(InputError, match="no teacher test predictions"):
+        read_run(run, GOLD)
