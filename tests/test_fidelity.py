@@ -41,6 +41,8 @@ def test_an_archived_run_is_read_and_a_gold_reading_teacher_is_marked(tmp_path):
     for model in ("baseline", "teacher", "student"):
         lines = "".join(f"{i}\t{label}\n" for i, label in GOLD.items())
         (run / "predictions" / f"{model}_test.txt").write_text(lines, encoding="utf-8")
+    (run / "metrics").mkdir()  # what makes a folder a run for the archive's reader
+    (run / "metrics" / "student.json").write_text("{}", encoding="utf-8")
     (run / "params.yaml").write_text("gamma: relation\n", encoding="utf-8")
     f = read_run(run, GOLD)
     assert f.leaky and f.student_teacher == 1.0 and f.split == 0

@@ -18,14 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from kdre.config import Params, reads_gold_label
+from kdre.config import reads_gold_label
 from kdre.errors import InputError
-from kdre.evaluation.scoring import read_answer_file
+from kdre.experiments.archive import run_at
+from kdre.experiments.claim import read_predictions
+from kdre.experiments.runs import Run
 
-MODELS = ("baseline", "teacher", "student")
-PREDICTIONS = "predictions/{model}_test.txt"
+MODELS = ("baseline", "teacher", "student")  # the archive's test prediction files, by stem
 
 
 @dataclass(frozen=True)
@@ -89,27 +88,21 @@ def compare(
 
 
 def read_run(folder: Path | str, gold: dict[str, str]) -> Fidelity:
-    """An archived run's fidelity (``reports/runs/NAME``), its predictions read as answer files."""
+    """An archived run's fidelity (``reports/runs/NAME``), read as the report reads the archive
+    (kdre.experiments.archive.run_at): its predictions, and whether its teacher read the gold
+    label from the params it ran (a key it lacks takes its value in the run's setup version)."""
     folder = Path(folder)
+    run = run_at(folder.name, None, folder)
+    if not isinstance(run, Run):
+        raise InputError(run or "not an archived run (no metrics)", folder)
     predictions = {}
     for model in MODELS:
-        path = folder / PREDICTIONS.format(model=model)
-        if not path.is_file():
-            raise InputError(f"no {model} test predictions (is this an archived run?)", path)
-        predictions[model] = read_answer_file(path, None)
-    return compare(folder.name, gold, predictions, _leaky(folder / "params.yaml"))
-
-
-def _leaky(params: Path) -> bool:
-    """Whether the run's teacher read the gold label, from the params it ran (a key it lacks
-    takes kdre.config's default)."""
-    default = Params()
-    raw = (yaml.safe_load(params.read_text(encoding="utf-8")) if params.is_file() else {}) or {}
-    teacher = raw.get("teacher") or {}
-    return reads_gold_label(
-        raw.get("gamma", default.gamma),
-        teacher.get("type_constraints", default.teacher.type_constraints),
-    )
+        if model not in run.predictions:
+            raise InputError(f"no {model} test predictions of this run", folder)
+        predictions[model] = read_predictions(run.predictions[model])
+    flat = run.resolved()
+    leaky = reads_gold_label(flat["gamma"], flat["teacher.type_constraints"])
+    return compare(folder.name, gold, predictions, leaky)
 
 
 def markdown(rows: list[Fidelity]) -> str:
