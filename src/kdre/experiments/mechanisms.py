@@ -37,6 +37,7 @@ _MINILM = (
     "transformer-transfer-steady",
     "transformer-transfer-8",
     "transformer-transfer-8-x2",
+    "transformer-transfer-8-teacher-only",
 )
 ROWS: dict[str, dict[str, str]] = {
     "relation": CELLS["relation"],
@@ -78,6 +79,7 @@ COMPARISONS: list[tuple[str, str]] = [
     ("transformer-transfer-steady", "transformer-transfer"),  # transfer terms not annealed
     ("transformer-transfer-8", "transformer-transfer"),  # twice the transfer set
     ("transformer-transfer-8-x2", "transformer-transfer-8"),  # twice the copies per epoch
+    ("transformer-transfer-8-teacher-only", "transformer-transfer-8"),  # no gold term
     ("transformer-transfer", "relation"),  # the best student against the default's
     ("transformer-transfer", CGCN),  # the best student against its own C-GCN
     # the plain MiniLM teacher's student, the other candidate for best student on dev: the
@@ -113,6 +115,10 @@ WHAT = {
     "transformer-transfer-8-x2": (
         "Student-V from the MiniLM teacher + transfer set (8 copies), 2 drawn per example "
         "each epoch"
+    ),
+    "transformer-transfer-8-teacher-only": (
+        "Student-V from the MiniLM teacher + transfer set (8 copies), teacher alone "
+        "(λ_kd = 1, no gold term)"
     ),
     CGCN: "its C-GCN (the baseline of the same runs)",
 }
