@@ -17,7 +17,7 @@ from kdre.errors import InputError
 from kdre.knowledge.graph import build_graph
 from kdre.models.files import load_model
 from kdre.models.inference import predict_logits
-from kdre.models.losses import hint_loss, kd_loss
+from kdre.models.losses import hint_loss, kd_loss, logit_mse_loss
 from kdre.models.student import Student
 from kdre.training.recipe import prepare
 from kdre.training.soft_labels import attach_soft_labels
@@ -41,6 +41,52 @@ def test_kd_loss_is_kl_teacher_to_student():
     assert kd_loss(s, t).item() == pytest.approx(expected.item(), rel=1e-5)
     assert kd_loss(t, t).item() == pytest.approx(0.0, abs=1e-6)
     assert kd_loss(s, t, temperature=2.0).item() != pytest.approx(kd_loss(s, t).item())
+
+
+def test_logit_mse_matches_centred_logits_and_ignores_a_shift_per_row():
+    """student.kd_loss mse (Tang et al. 2019): squared error of row-centred logits, mean over
+    classes and batch; a constant added to a row changes neither softmax nor the loss."""
+    s, t = torch.randn(4, 5), torch.randn(4, 5)
+    cs, ct = s - s.mean(-1, keepdim=True), t - t.mean(-1, keepdim=True)
+    assert logit_mse_loss(s, t).item() == pytest.approx((cs - ct).pow(2).mean().item(), rel=1e-5)
+    shift = torch.randn(4, 1)
+    assert logit_mse_loss(s + shift, t).item() == pytest.approx(logit_mse_loss(s, t).item())
+    assert logit_mse_loss(t + shift, t).item() == pytest.approx(0.0, abs=1e-6)
+    # the same softmax gaps at another logit scale: KL at τ = 1 barely sees it, MSE does
+    assert kd_loss(2 * t, t, kind="mse").item() == pytest.approx(ct.pow(2).mean().item())
+    assert kd_loss(s, t, kind="mse").item() == pytest.approx(logit_mse_loss(s, t).item())
+    with pytest.raises(ValueError, match="unknown distillation loss"):
+        kd_loss(s, t, kind="l1")
+
+
+def test_mse_distillation_takes_no_temperature():
+    with pytest.raises(ValueError, match="no temperature"):
+        StudentConfig(kd_loss="mse", temperature=2.0)
+    assert StudentConfig(kd_loss="mse").temperature == 1.0
+
+
+def test_student_kd_loss_mse_reaches_both_teacher_terms(prep):
+    """With kd_loss mse the student's L_KD and both hint terms are logit MSE: zero when the
+    student's logits are the teacher's, shifted per row."""
+    torch.manual_seed(0)
+    model = _student(prep, kd_loss="mse").eval()
+    batch = _batch_with_soft_labels(prep)
+    out = model(batch)
+    shift = torch.randn(len(batch.labels), 1)
+    batch.soft_labels = SoftLabels(out.logits + shift, out.parts["local"] - shift, out.parts["aux"])
+    model.start_epoch(1, 3)  # λ_kd = 1: the teacher terms alone
+    loss, parts = model.loss(out, batch)
+    assert parts["kd"] == pytest.approx(0.0, abs=1e-6)
+    assert parts["hint"] == pytest.approx(0.0, abs=1e-6)
+    # a teacher twice as sure: each kind's own distance, and the two differ
+    batch.soft_labels = SoftLabels(2 * out.logits, 2 * out.parts["local"], 2 * out.parts["aux"])
+    kl = _student(prep).eval()
+    kl.load_state_dict(model.state_dict())
+    kl.start_epoch(1, 3)
+    mse_kd, kl_kd = model.loss(out, batch)[1]["kd"], kl.loss(out, batch)[1]["kd"]
+    assert mse_kd == pytest.approx(logit_mse_loss(out.logits, 2 * out.logits).item(), rel=1e-5)
+    assert kl_kd == pytest.approx(kd_loss(out.logits, 2 * out.logits).item(), rel=1e-5)
+    assert mse_kd != pytest.approx(kl_kd, rel=1e-2)
 
 
 def test_hint_loss_has_both_branches_or_local_only():

@@ -54,6 +54,7 @@ EMBEDDING_SOURCES = ("random", "glove-6b-50d", "file", "minilm-static")
 CONTEXTUAL = ("none", "minilm")
 DEVICES = ("auto", "cpu", "cuda")
 ANNEAL_DIRECTIONS = ("teacher_first", "gold_first")
+KD_LOSSES = ("kl", "mse")
 CONTEXTUAL_DIM = {"minilm": MINILM_DIM}
 CPU_ISA_NAMES = tuple(CPU_ISAS)
 
@@ -373,6 +374,11 @@ class StudentConfig:
     lambda_kd: Float = key(1.0, "the largest teacher weight λ_kd", ge=0, le=1)
     lambda_ht: Float = key(1.8, "hint weight λ_ht", ge=0)
     temperature: Float = key(1.0, "KD temperature τ (L_KD and the hint terms carry τ²)", gt=0)
+    kd_loss: Literal[KD_LOSSES] = key(
+        "kl",
+        "the teacher terms' distance: kl, KL at τ between softmaxes (the paper); mse, squared "
+        "error between row-centred logits (Tang et al. 2019; τ unused)",
+    )
     pos_dim: Int = key(30, "MAA position embedding width", ge=1)
     ner_dim: Int = key(30, "MAA NER embedding width", ge=1)
     attn_dim: Int = key(200, "MAA attention width", ge=1)
@@ -403,6 +409,15 @@ class StudentConfig:
         "over these",
         ge=0,
     )
+
+    @model_validator(mode="after")
+    def _rules(self) -> StudentConfig:
+        if self.kd_loss == "mse" and self.temperature != 1.0:
+            raise ValueError(
+                f"student.temperature is {self.temperature}, but student.kd_loss mse matches "
+                "logits and has no temperature; leave it at 1.0"
+            )
+        return self
 
     def lambda_kd_at(self, epoch: int, epochs: int) -> float:
         """Teacher weight for a 1-based epoch: linear over training (Clark et al. 2019)."""

@@ -37,7 +37,8 @@ _MINILM = (
     "transformer-transfer-steady",
     "transformer-transfer-8",
     "transformer-transfer-8-x2",
-    "transformer-transfer-8-teacher-only",
+    "transformer-teacher-only",
+    "transformer-mse",
 )
 ROWS: dict[str, dict[str, str]] = {
     "relation": CELLS["relation"],
@@ -79,7 +80,8 @@ COMPARISONS: list[tuple[str, str]] = [
     ("transformer-transfer-steady", "transformer-transfer"),  # transfer terms not annealed
     ("transformer-transfer-8", "transformer-transfer"),  # twice the transfer set
     ("transformer-transfer-8-x2", "transformer-transfer-8"),  # twice the copies per epoch
-    ("transformer-transfer-8-teacher-only", "transformer-transfer-8"),  # no gold term
+    ("transformer-teacher-only", "transformer"),  # no gold term: the teacher alone
+    ("transformer-mse", "transformer"),  # logits matched instead of softmax
     ("transformer-transfer", "relation"),  # the best student against the default's
     ("transformer-transfer", CGCN),  # the best student against its own C-GCN
     # the plain MiniLM teacher's student, the other candidate for best student on dev: the
@@ -116,10 +118,11 @@ WHAT = {
         "Student-V from the MiniLM teacher + transfer set (8 copies), 2 drawn per example "
         "each epoch"
     ),
-    "transformer-transfer-8-teacher-only": (
-        "Student-V from the MiniLM teacher + transfer set (8 copies), teacher alone "
-        "(λ_kd = 1, no gold term)"
+    "transformer-teacher-only": (
+        "Student-V from the MiniLM teacher (no transfer set), teacher alone (λ_kd = 1, no gold "
+        "term)"
     ),
+    "transformer-mse": "Student-V from the MiniLM teacher (no transfer set), logits matched (MSE)",
     CGCN: "its C-GCN (the baseline of the same runs)",
 }
 TEACHER_WHAT = {

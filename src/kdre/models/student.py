@@ -145,7 +145,7 @@ class Student(Baseline):
         def pick(t: torch.Tensor | None) -> torch.Tensor | None:
             return t if t is None or rows is None else t[rows]
 
-        kd = kd_loss(pick(out.logits), pick(teacher.final), cfg.temperature)
+        kd = kd_loss(pick(out.logits), pick(teacher.final), cfg.temperature, cfg.kd_loss)
         terms = kd
         if parts is not None:
             parts["kd"] = kd.item()
@@ -156,6 +156,7 @@ class Student(Baseline):
                 pick(out.parts.get("aux")),
                 pick(teacher.global_),
                 cfg.temperature,
+                cfg.kd_loss,
             )
             terms = terms + cfg.lambda_ht * ht
             if parts is not None:
