@@ -52,3 +52,47 @@ def test_an_archived_run_is_read_and_a_gold_reading_teacher_is_marked(tmp_path):
     (run / "predictions" / "teacher_test.txt").unlink()
     with pytest.raises(InputError, match="no teacher test predictions"):
         read_run(run, GOLD)
+
+
+def _text(labels: dict[str, str]) -> str:
+    return "".join(f"{i}\t{label}\n" for i, label in labels.items())
+
+
+def test_the_reports_table_averages_each_cells_seeds_and_leaves_out_what_it_cannot_compare():
+    """by_cell: per cell the mean over its seeds; a row whose teacher read the gold label, or
+    that lacks one model's predictions of a key id, is left out rather than compared."""
+    import pandas as pd
+
+    from kdre.experiments.fidelity import by_cell, cells_markdown
+
+    wrong = {k: "C" if v != "C" else "A" for k, v in GOLD.items()}  # wrong on every example
+    half = {**GOLD, "1": "C", "2": "C"}  # right on 3, 4, 5
+
+    def row(cell, seed, teacher, student, leaky=False, cgcn=wrong):
+        return {
+            "cell": cell,
+            "seed": seed,
+            "run": f"{cell}-s{seed}",
+            "predictions": _text(student),
+            "cgcn_predictions": _text(cgcn),
+            "teacher_predictions": None if teacher is None else _text(teacher),
+            "leaky": leaky,
+        }
+
+    frame = pd.DataFrame(
+        [
+            row("a", 1, GOLD, GOLD),  # the student is its (all-right) teacher
+            row("a", 2, GOLD, half),  # 3 of 5 the teacher's
+            row("a", 3, GOLD, wrong),  # no run of seed 3 counts: the teacher is missing below
+            row("b", 1, GOLD, GOLD, leaky=True),
+        ]
+    )
+    frame.loc[2, "teacher_predictions"] = _text({k: v for k, v in GOLD.items() if k != "5"})
+    table = by_cell(frame, GOLD)
+    assert list(table["cell"]) == ["a"] and table.loc[0, "seeds"] == "1,2"
+    assert table.loc[0, "student_teacher"] == pytest.approx((1.0 + 3 / 5) / 2)
+    assert table.loc[0, "student_cgcn"] == pytest.approx((0.0 + 2 / 5) / 2)  # half's 1, 2 are C
+    assert table.loc[0, "teacher_only_student"] == pytest.approx((1.0 + 3 / 5) / 2)
+    lines = cells_markdown(table, {"a": "cell A"})
+    assert "| cell A | 1,2 | 80.0 | 20.0 | 80.0 / 20.0 | 80.0 (n ≈ 5) |" in lines
+    assert by_cell(frame, None).empty and cells_markdown(by_cell(frame, None), {}) == []

@@ -15,13 +15,15 @@ columns that involve its teacher are no result.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+
+import pandas as pd
 
 from kdre.config import reads_gold_label
 from kdre.errors import InputError
 from kdre.experiments.archive import run_at
-from kdre.experiments.claim import read_predictions
+from kdre.experiments.claim import labels_for, read_predictions
 from kdre.experiments.runs import Run
 
 MODELS = ("baseline", "teacher", "student")  # the archive's test prediction files, by stem
@@ -128,3 +130,80 @@ def markdown(rows: list[Fidelity]) -> str:
     if any(r.leaky for r in rows):
         lines += ["", "† Teacher-R read the gold label to predict test: no result."]
     return "\n".join(lines) + "\n"
+
+
+# the columns of a cell's row (means over its seeds), in the table's order
+CELL_COLUMNS = (
+    "student_teacher",
+    "student_cgcn",
+    "sides_teacher",
+    "sides_cgcn",
+    "teacher_only_student",
+)
+
+
+def by_cell(frame: pd.DataFrame, gold: dict[str, str] | None) -> pd.DataFrame:
+    """Fidelity per cell, the mean over its seeds, from the report's rows of (cell, seed) with
+    the archived test predictions of the student, the C-GCN and the teacher (columns
+    ``predictions``, ``cgcn_predictions``, ``teacher_predictions``) and whether the teacher read
+    the gold label (``leaky``). A row without all three predictions of the key's ids, or whose
+    teacher read the gold label (Teacher-R predicted test with it: no result), is left out."""
+    if frame.empty or gold is None:
+        return pd.DataFrame()
+    ids = sorted(gold)
+    key = {i: gold[i] for i in ids}
+    rows = []
+    for row in frame.itertuples():
+        if getattr(row, "leaky", False):
+            continue
+        maps = {}
+        for model, column in zip(
+            MODELS, ("cgcn_predictions", "teacher_predictions", "predictions"), strict=True
+        ):
+            text = getattr(row, column, None)
+            labels = labels_for(text if isinstance(text, str) else None, ids)
+            if labels is None:
+                break
+            maps[model] = dict(zip(ids, labels, strict=True))
+        if len(maps) < len(MODELS):
+            continue
+        rows.append({"cell": row.cell, "seed": row.seed, **asdict(compare(row.run, key, maps))})
+    if not rows:
+        return pd.DataFrame()
+    table = pd.DataFrame(rows)
+    means = table.groupby("cell", sort=False)[list(CELL_COLUMNS)].mean()
+    means["seeds"] = table.groupby("cell", sort=False)["seed"].apply(
+        lambda s: ",".join(str(x) for x in sorted(s))
+    )
+    means["teacher_only"] = table.groupby("cell", sort=False)["teacher_only"].mean()
+    return means.reset_index()
+
+
+def cells_markdown(table: pd.DataFrame, what: dict[str, str]) -> list[str]:
+    """The report's section: one row per cell (``what``: its label), percentages."""
+    if table.empty:
+        return []
+
+    def pct(x: float) -> str:
+        return "–" if x != x else f"{100 * x:.1f}"
+
+    lines = [
+        "",
+        "Whom the student follows on test (kdre.experiments.fidelity; means over the seeds "
+        "with archived test predictions of the student, its C-GCN and its teacher; labels "
+        "compared exactly; cells whose teacher reads the gold label left out). Where the teacher "
+        "and the C-GCN disagree, which one the student sides with; of the examples the teacher "
+        "gets right and the C-GCN wrong (the teacher's knowledge the C-GCN lacks), how many "
+        "the student gets right:",
+        "",
+        "| cell | seeds | student = teacher | student = its C-GCN | teacher ≠ C-GCN: student "
+        "sides with teacher / C-GCN | teacher right, C-GCN wrong: student right |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in table.itertuples():
+        lines.append(
+            f"| {what.get(row.cell, row.cell)} | {row.seeds} | {pct(row.student_teacher)} | "
+            f"{pct(row.student_cgcn)} | {pct(row.sides_teacher)} / {pct(row.sides_cgcn)} | "
+            f"{pct(row.teacher_only_student)} (n ≈ {row.teacher_only:.0f}) |"
+        )
+    return lines

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 import pandas as pd
 
 from kdre import SETUP_VERSION
+from kdre.config import reads_gold_label
 from kdre.data.datasets.base import DatasetSpec
 from kdre.experiments.cells import (
     CELLS,
@@ -164,6 +165,10 @@ def cell_runs(runs: list[Run], reference: dict, defaults: dict) -> pd.DataFrame:
                     "transfer": student.get("transfer_examples", 0),
                     "predictions": run.predictions.get("student"),
                     "cgcn_predictions": run.predictions.get("baseline"),
+                    "teacher_predictions": run.predictions.get("teacher"),
+                    "leaky": reads_gold_label(
+                        run.resolved()["gamma"], run.resolved()["teacher.type_constraints"]
+                    ),
                 }
             )
     return pd.DataFrame(rows)

@@ -18,7 +18,7 @@ from kdre.data.datasets import dataset_spec
 from kdre.data.datasets.base import DatasetSpec
 from kdre.data.schema import read_split
 from kdre.errors import InputError
-from kdre.experiments import claim, mechanisms
+from kdre.experiments import claim, fidelity, mechanisms
 from kdre.experiments.claim import (
     Corpus,
     corpus_of,
@@ -83,7 +83,8 @@ def _mechanisms(
         return []
     teachers = mechanisms.teachers_markdown(mechanisms.teacher_runs(runs, reference, defaults))
     tests = mechanisms.tests_markdown(mechanisms.seed_tests(frame, spec, gold))
-    return [*table, *tests, *teachers]
+    follows = fidelity.cells_markdown(fidelity.by_cell(frame, gold), mechanisms.WHAT)
+    return [*table, *tests, *follows, *teachers]
 
 
 def full_model_first(runs: list[Run], reference: dict, defaults: dict) -> list[Run]:
