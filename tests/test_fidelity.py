@@ -96,3 +96,29 @@ def test_the_reports_table_averages_each_cells_seeds_and_leaves_out_what_it_cann
     lines = cells_markdown(table, {"a": "cell A"})
     assert "| cell A | 1,2 | 80.0 | 20.0 | 80.0 / 20.0 | 80.0 (n ≈ 5) |" in lines
     assert by_cell(frame, None).empty and cells_markdown(by_cell(frame, None), {}) == []
+
+
+def _archive(folder, params: str, **predictions: dict[str, str]):
+    (folder / "predictions").mkdir(parents=True)
+    for model, labels in predictions.items():
+        (folder / "predictions" / f"{model}_test.txt").write_text(_text(labels), encoding="utf-8")
+    (folder / "metrics").mkdir()
+    (folder / "metrics" / "student.json").write_text("{}", encoding="utf-8")
+    (folder / "params.yaml").write_text(params, encoding="utf-8")
+
+
+def test_another_runs_teacher_stands_in_only_beside_the_same_c_gcn(tmp_path):
+    """teacher_from: the −KD student against the MiniLM teacher of its seed's run; a run with
+    another C-GCN (another seed) is refused, and leakiness is the stand-in teacher's."""
+    cgcn = {**GOLD, "5": "A"}
+    _archive(tmp_path / "no-kd-s1", "gamma: relation\n", baseline=cgcn, teacher=GOLD, student=GOLD)
+    minilm = {**GOLD, "1": "C"}
+    _archive(tmp_path / "minilm-s1", "gamma: vector\n", baseline=cgcn, teacher=minilm, student=GOLD)
+    _archive(tmp_path / "minilm-s2", "gamma: vector\n", baseline=GOLD, teacher=GOLD, student=GOLD)
+    own = read_run(tmp_path / "no-kd-s1", GOLD)
+    assert own.leaky and own.student_teacher == 1.0
+    f = read_run(tmp_path / "no-kd-s1", GOLD, tmp_path / "minilm-s1")
+    assert not f.leaky and f.run == "no-kd-s1 (teacher of minilm-s1)"
+    assert f.student_teacher == pytest.approx(4 / 5)  # all but example 1
+    with pytest.raises(InputError, match="its C-GCN is not minilm-s2's"):
+        read_run(tmp_path / "no-kd-s1", GOLD, tmp_path / "minilm-s2")

@@ -89,22 +89,48 @@ def compare(
     )
 
 
-def read_run(folder: Path | str, gold: dict[str, str]) -> Fidelity:
+def read_run(
+    folder: Path | str, gold: dict[str, str], teacher_from: Path | str | None = None
+) -> Fidelity:
     """An archived run's fidelity (``reports/runs/NAME``), read as the report reads the archive
     (kdre.experiments.archive.run_at): its predictions, and whether its teacher read the gold
-    label from the params it ran (a key it lacks takes its value in the run's setup version)."""
+    label from the params it ran (a key it lacks takes its value in the run's setup version).
+
+    ``teacher_from``: another archived run whose teacher stands in for this run's, e.g. the
+    MiniLM teacher of the same seed beside a student that never learnt from it (the −KD cell):
+    how much a student follows a teacher by sharing its training data alone. The two runs must
+    hold the same C-GCN (identical test predictions), else they are not the same seed's
+    setting."""
     folder = Path(folder)
+    predictions = _predictions(folder)
+    source = folder if teacher_from is None else Path(teacher_from)
+    name = folder.name
+    if teacher_from is not None:
+        other = _predictions(source)
+        if other["baseline"] != predictions["baseline"]:
+            raise InputError(f"its C-GCN is not {source.name}'s: another seed or setting", folder)
+        predictions["teacher"] = other["teacher"]
+        name = f"{folder.name} (teacher of {source.name})"
+    flat = _run(source).resolved()
+    leaky = reads_gold_label(flat["gamma"], flat["teacher.type_constraints"])
+    return compare(name, gold, predictions, leaky)
+
+
+def _run(folder: Path) -> Run:
     run = run_at(folder.name, None, folder)
     if not isinstance(run, Run):
         raise InputError(run or "not an archived run (no metrics)", folder)
+    return run
+
+
+def _predictions(folder: Path) -> dict[str, dict[str, str]]:
+    run = _run(folder)
     predictions = {}
     for model in MODELS:
         if model not in run.predictions:
             raise InputError(f"no {model} test predictions of this run", folder)
         predictions[model] = read_predictions(run.predictions[model])
-    flat = run.resolved()
-    leaky = reads_gold_label(flat["gamma"], flat["teacher.type_constraints"])
-    return compare(folder.name, gold, predictions, leaky)
+    return predictions
 
 
 def markdown(rows: list[Fidelity]) -> str:
