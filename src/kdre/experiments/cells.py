@@ -131,9 +131,7 @@ TRANSFORMER_CELLS: dict[str, dict[str, str]] = {
 # benchmarks/fidelity.py). transformer-teacher-only is the transformer cell with λ_kd = 1 in
 # every epoch (student.anneal false): the gold term's weight 1 − λ_kd is 0, where teacher
 # annealing ends on the gold labels alone. transformer-mse matches the teacher's logits
-# (student.kd_loss mse, Tang et al. 2019) instead of its softmax at τ = 1, and transformer-t2
-# its softmax at τ = 2 (Hinton et al. 2015: logit matching is KL's high-τ limit, so τ = 2
-# lies between the two). Each changes only
+# (student.kd_loss mse, Tang et al. 2019) instead of its softmax at τ = 1. Each changes only
 # the student against the transformer cell: where DVC's run cache holds that cell's run of the
 # seed (same code), its C-GCN and teacher are restored and only the student trains.
 _TRANSFER_SET = {"transfer.copies": "4"}
@@ -165,7 +163,6 @@ TRANSFER_CELLS: dict[str, dict[str, str]] = {
     },
     "transformer-teacher-only": {**_TRANSFORMER, "student.anneal": "false"},
     "transformer-mse": {**_TRANSFORMER, "student.kd_loss": "mse"},
-    "transformer-t2": {**_TRANSFORMER, "student.temperature": "2.0"},
 }
 
 
@@ -241,7 +238,6 @@ ABOUT: dict[str, str] = {
     "annealed): no gold term, the student learns from the teacher alone",
     "transformer-mse": "the transformer cell, the student matching the teacher's logits (MSE) "
     "instead of its softmax (KL)",
-    "transformer-t2": "the transformer cell at KD temperature 2 (the teacher terms as KL at τ = 2)",
     "finetune": "Student-R over a fine-tuned C-GCN base (the teacher's encoder trains)",
     "finetune-no-tsd": "finetune without TSD (−TSD where the paper's mechanism applies)",
 }

@@ -40,7 +40,6 @@ _MINILM = (
     "transformer-transfer-8-x2",
     "transformer-teacher-only",
     "transformer-mse",
-    "transformer-t2",
 )
 ROWS: dict[str, dict[str, str]] = {
     "relation": CELLS["relation"],
@@ -84,7 +83,6 @@ COMPARISONS: list[tuple[str, str]] = [
     ("transformer-transfer-8-x2", "transformer-transfer-8"),  # twice the copies per epoch
     ("transformer-teacher-only", "transformer"),  # no gold term: the teacher alone
     ("transformer-mse", "transformer"),  # logits matched instead of softmax
-    ("transformer-t2", "transformer"),  # KL at τ = 2
     ("transformer-transfer", "relation"),  # the best student against the default's
     ("transformer-transfer", CGCN),  # the best student against its own C-GCN
     # the plain MiniLM teacher's student, the other candidate for best student on dev: the
@@ -126,7 +124,6 @@ WHAT = {
         "term)"
     ),
     "transformer-mse": "Student-V from the MiniLM teacher (no transfer set), logits matched (MSE)",
-    "transformer-t2": "Student-V from the MiniLM teacher (no transfer set), KD temperature 2",
     CGCN: "its C-GCN (the baseline of the same runs)",
 }
 TEACHER_WHAT = {
