@@ -1088,7 +1088,8 @@ def test_the_best_student_is_chosen_on_dev_among_cells_with_five_seeds():
 def test_the_student_schedule_cells_have_their_own_rows():
     """student.epochs 100, student.transfer_anneal false and 8 copies each change one thing against
     transformer-transfer, student.transfer_ratio 2 one thing against the 8 copies, and
-    student.anneal false or student.kd_loss mse one thing against the transformer cell: no run
+    student.anneal false or student.kd_loss mse one thing against the transformer cell (and
+    student.kd_loss mse against transformer-transfer): no run
     stands for another cell's, and a run without the keys counts as the student's default
     schedule."""
     from kdre.experiments import mechanisms
@@ -1102,6 +1103,7 @@ def test_the_student_schedule_cells_have_their_own_rows():
     doubled = {**eight, "student": {**ref.get("student", {}), "transfer_ratio": 2.0}}
     alone = {**minilm, "student": {**ref.get("student", {}), "anneal": False}}
     mse = {**minilm, "student": {**ref.get("student", {}), "kd_loss": "mse"}}
+    set_mse = {**with_set, "student": {**ref.get("student", {}), "kd_loss": "mse"}}
     runs = [
         Run("t1", {**with_set, "seed": 1}, metrics(70, 84, 76)),
         Run("l1", {**long, "seed": 1}, metrics(70, 84, 78)),
@@ -1110,6 +1112,7 @@ def test_the_student_schedule_cells_have_their_own_rows():
         Run("x1", {**doubled, "seed": 1}, metrics(70, 84, 80)),
         Run("a1", {**alone, "seed": 1}, metrics(70, 84, 81)),
         Run("m1", {**mse, "seed": 1}, metrics(70, 84, 82)),
+        Run("q1", {**set_mse, "seed": 1}, metrics(70, 84, 83)),
         Run("p1", {**minilm, "seed": 1}, metrics(70, 84, 75)),
     ]
     frame = mechanisms.cell_runs(runs, ref, asdict(Params()))
@@ -1120,6 +1123,7 @@ def test_the_student_schedule_cells_have_their_own_rows():
     assert list(frame[frame["cell"] == "transformer-transfer-8-x2"]["run"]) == ["x1"]
     assert list(frame[frame["cell"] == "transformer-teacher-only"]["run"]) == ["a1"]
     assert list(frame[frame["cell"] == "transformer-mse"]["run"]) == ["m1"]
+    assert list(frame[frame["cell"] == "transformer-transfer-mse"]["run"]) == ["q1"]
     assert list(frame[frame["cell"] == "transformer"]["run"]) == ["p1"]
     assert ("transformer-transfer-long", "transformer-transfer") in mechanisms.COMPARISONS
     assert ("transformer-transfer-steady", "transformer-transfer") in mechanisms.COMPARISONS
@@ -1127,3 +1131,4 @@ def test_the_student_schedule_cells_have_their_own_rows():
     assert ("transformer-transfer-8-x2", "transformer-transfer-8") in mechanisms.COMPARISONS
     assert ("transformer-teacher-only", "transformer") in mechanisms.COMPARISONS
     assert ("transformer-mse", "transformer") in mechanisms.COMPARISONS
+    assert ("transformer-transfer-mse", "transformer-transfer") in mechanisms.COMPARISONS

@@ -131,7 +131,9 @@ TRANSFORMER_CELLS: dict[str, dict[str, str]] = {
 # benchmarks/fidelity.py). transformer-teacher-only is the transformer cell with λ_kd = 1 in
 # every epoch (student.anneal false): the gold term's weight 1 − λ_kd is 0, where teacher
 # annealing ends on the gold labels alone. transformer-mse matches the teacher's logits
-# (student.kd_loss mse, Tang et al. 2019) instead of its softmax at τ = 1. Each changes only
+# (student.kd_loss mse, Tang et al. 2019) instead of its softmax at τ = 1;
+# transformer-transfer-mse does the same on the transfer set (one change against
+# transformer-transfer). Each changes only
 # the student against the transformer cell: where DVC's run cache holds that cell's run of the
 # seed (same code), its C-GCN and teacher are restored and only the student trains.
 _TRANSFER_SET = {"transfer.copies": "4"}
@@ -163,6 +165,7 @@ TRANSFER_CELLS: dict[str, dict[str, str]] = {
     },
     "transformer-teacher-only": {**_TRANSFORMER, "student.anneal": "false"},
     "transformer-mse": {**_TRANSFORMER, "student.kd_loss": "mse"},
+    "transformer-transfer-mse": {**_TRANSFORMER, **_TRANSFER_SET, "student.kd_loss": "mse"},
 }
 
 
@@ -238,6 +241,8 @@ ABOUT: dict[str, str] = {
     "annealed): no gold term, the student learns from the teacher alone",
     "transformer-mse": "the transformer cell, the student matching the teacher's logits (MSE) "
     "instead of its softmax (KL)",
+    "transformer-transfer-mse": "transformer-transfer, the student matching the teacher's "
+    "logits (MSE) instead of its softmax (KL)",
     "finetune": "Student-R over a fine-tuned C-GCN base (the teacher's encoder trains)",
     "finetune-no-tsd": "finetune without TSD (−TSD where the paper's mechanism applies)",
 }

@@ -40,6 +40,7 @@ _MINILM = (
     "transformer-transfer-8-x2",
     "transformer-teacher-only",
     "transformer-mse",
+    "transformer-transfer-mse",
 )
 ROWS: dict[str, dict[str, str]] = {
     "relation": CELLS["relation"],
@@ -83,6 +84,7 @@ COMPARISONS: list[tuple[str, str]] = [
     ("transformer-transfer-8-x2", "transformer-transfer-8"),  # twice the copies per epoch
     ("transformer-teacher-only", "transformer"),  # no gold term: the teacher alone
     ("transformer-mse", "transformer"),  # logits matched instead of softmax
+    ("transformer-transfer-mse", "transformer-transfer"),  # the same, on the transfer set
     ("transformer-transfer", "relation"),  # the best student against the default's
     ("transformer-transfer", CGCN),  # the best student against its own C-GCN
     # the plain MiniLM teacher's student, the other candidate for best student on dev: the
@@ -124,6 +126,9 @@ WHAT = {
         "term)"
     ),
     "transformer-mse": "Student-V from the MiniLM teacher (no transfer set), logits matched (MSE)",
+    "transformer-transfer-mse": (
+        "Student-V from the MiniLM teacher + transfer set (4 copies), logits matched (MSE)"
+    ),
     CGCN: "its C-GCN (the baseline of the same runs)",
 }
 TEACHER_WHAT = {
