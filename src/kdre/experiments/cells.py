@@ -131,11 +131,10 @@ TRANSFORMER_CELLS: dict[str, dict[str, str]] = {
 # benchmarks/fidelity.py). transformer-teacher-only is the transformer cell with λ_kd = 1 in
 # every epoch (student.anneal false): the gold term's weight 1 − λ_kd is 0, where teacher
 # annealing ends on the gold labels alone. transformer-mse matches the teacher's logits
-# (student.kd_loss mse, Tang et al. 2019) instead of its softmax at τ = 1;
-# transformer-transfer-mse does the same on the transfer set (one change against
-# transformer-transfer). Each changes only
+# (student.kd_loss mse, Tang et al. 2019) instead of its softmax at τ = 1. Each changes only
 # the student against the transformer cell: where DVC's run cache holds that cell's run of the
 # seed (same code), its C-GCN and teacher are restored and only the student trains.
+# transformer-transfer-mse is transformer-transfer with the same student change.
 _TRANSFER_SET = {"transfer.copies": "4"}
 TRANSFER_CELLS: dict[str, dict[str, str]] = {
     "loo": {"gamma": "relation", "teacher.leave_one_out": "true"},
