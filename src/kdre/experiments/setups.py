@@ -102,6 +102,7 @@ V2: dict[str, object] = {
     "student.lambda_kd": 1.0,
     "student.lambda_ht": 1.8,
     "student.temperature": 1.0,
+    "student.kd_loss": "kl",  # added 2026-12-08; every earlier run matched softmaxes (KL)
     "student.pos_dim": 30,
     "student.ner_dim": 30,
     "student.attn_dim": 200,
