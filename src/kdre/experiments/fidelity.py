@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from kdre.config import reads_gold_label
 from kdre.errors import InputError
 from kdre.experiments.archive import run_at
 from kdre.experiments.claim import labels_for, read_predictions
+from kdre.experiments.formatting import fmt
 from kdre.experiments.runs import Run
 
 MODELS = ("baseline", "teacher", "student")  # the archive's test prediction files, by stem
@@ -111,9 +111,7 @@ def read_run(
             raise InputError(f"its C-GCN is not {source.name}'s: another seed or setting", folder)
         predictions["teacher"] = other["teacher"]
         name = f"{folder.name} (teacher of {source.name})"
-    flat = _run(source).resolved()
-    leaky = reads_gold_label(flat["gamma"], flat["teacher.type_constraints"])
-    return compare(name, gold, predictions, leaky)
+    return compare(name, gold, predictions, _run(source).teacher_reads_gold())
 
 
 def _run(folder: Path) -> Run:
@@ -133,11 +131,13 @@ def _predictions(folder: Path) -> dict[str, dict[str, str]]:
     return predictions
 
 
+def _pct(share: float) -> str:
+    """A share as a percentage with one decimal; a share of nothing (NaN) as a dash."""
+    return fmt(100 * share, ".1f")
+
+
 def markdown(rows: list[Fidelity]) -> str:
     """One table row per run, percentages with one decimal."""
-
-    def pct(x: float) -> str:
-        return "–" if x != x else f"{100 * x:.1f}"
 
     lines = [
         "| run | student = teacher | student = C-GCN | teacher = C-GCN | teacher ≠ C-GCN: "
@@ -148,10 +148,10 @@ def markdown(rows: list[Fidelity]) -> str:
     for r in rows:
         mark = " †" if r.leaky else ""
         lines.append(
-            f"| {r.run}{mark} | {pct(r.student_teacher)} | {pct(r.student_cgcn)} | "
-            f"{pct(r.teacher_cgcn)} | {pct(r.sides_teacher)} / {pct(r.sides_cgcn)} "
-            f"(n {r.split}) | {pct(r.teacher_only_student)} (n {r.teacher_only}) | "
-            f"{pct(r.cgcn_only_student)} (n {r.cgcn_only}) |"
+            f"| {r.run}{mark} | {_pct(r.student_teacher)} | {_pct(r.student_cgcn)} | "
+            f"{_pct(r.teacher_cgcn)} | {_pct(r.sides_teacher)} / {_pct(r.sides_cgcn)} "
+            f"(n {r.split}) | {_pct(r.teacher_only_student)} (n {r.teacher_only}) | "
+            f"{_pct(r.cgcn_only_student)} (n {r.cgcn_only}) |"
         )
     if any(r.leaky for r in rows):
         lines += ["", "† Teacher-R read the gold label to predict test: no result."]
@@ -177,7 +177,6 @@ def by_cell(frame: pd.DataFrame, gold: dict[str, str] | None) -> pd.DataFrame:
     if frame.empty or gold is None:
         return pd.DataFrame()
     ids = sorted(gold)
-    key = {i: gold[i] for i in ids}
     rows = []
     for row in frame.itertuples():
         if getattr(row, "leaky", False):
@@ -193,15 +192,12 @@ def by_cell(frame: pd.DataFrame, gold: dict[str, str] | None) -> pd.DataFrame:
             maps[model] = dict(zip(ids, labels, strict=True))
         if len(maps) < len(MODELS):
             continue
-        rows.append({"cell": row.cell, "seed": row.seed, **asdict(compare(row.run, key, maps))})
+        rows.append({"cell": row.cell, "seed": row.seed, **asdict(compare(row.run, gold, maps))})
     if not rows:
         return pd.DataFrame()
-    table = pd.DataFrame(rows)
-    means = table.groupby("cell", sort=False)[list(CELL_COLUMNS)].mean()
-    means["seeds"] = table.groupby("cell", sort=False)["seed"].apply(
-        lambda s: ",".join(str(x) for x in sorted(s))
-    )
-    means["teacher_only"] = table.groupby("cell", sort=False)["teacher_only"].mean()
+    by = pd.DataFrame(rows).groupby("cell", sort=False)
+    means = by[[*CELL_COLUMNS, "teacher_only"]].mean()
+    means["seeds"] = by["seed"].apply(lambda s: ",".join(str(x) for x in sorted(s)))
     return means.reset_index()
 
 
@@ -209,9 +205,6 @@ def cells_markdown(table: pd.DataFrame, what: dict[str, str]) -> list[str]:
     """The report's section: one row per cell (``what``: its label), percentages."""
     if table.empty:
         return []
-
-    def pct(x: float) -> str:
-        return "–" if x != x else f"{100 * x:.1f}"
 
     lines = [
         "",
@@ -228,8 +221,8 @@ def cells_markdown(table: pd.DataFrame, what: dict[str, str]) -> list[str]:
     ]
     for row in table.itertuples():
         lines.append(
-            f"| {what.get(row.cell, row.cell)} | {row.seeds} | {pct(row.student_teacher)} | "
-            f"{pct(row.student_cgcn)} | {pct(row.sides_teacher)} / {pct(row.sides_cgcn)} | "
-            f"{pct(row.teacher_only_student)} (n ≈ {row.teacher_only:.0f}) |"
+            f"| {what.get(row.cell, row.cell)} | {row.seeds} | {_pct(row.student_teacher)} | "
+            f"{_pct(row.student_cgcn)} | {_pct(row.sides_teacher)} / {_pct(row.sides_cgcn)} | "
+            f"{_pct(row.teacher_only_student)} (n ≈ {row.teacher_only:.0f}) |"
         )
     return lines

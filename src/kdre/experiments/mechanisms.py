@@ -17,7 +17,6 @@ from collections.abc import Iterable, Iterator
 import pandas as pd
 
 from kdre import SETUP_VERSION
-from kdre.config import reads_gold_label
 from kdre.data.datasets.base import DatasetSpec
 from kdre.experiments.cells import (
     CELLS,
@@ -171,9 +170,7 @@ def cell_runs(runs: list[Run], reference: dict, defaults: dict) -> pd.DataFrame:
                     "predictions": run.predictions.get("student"),
                     "cgcn_predictions": run.predictions.get("baseline"),
                     "teacher_predictions": run.predictions.get("teacher"),
-                    "leaky": reads_gold_label(
-                        run.resolved()["gamma"], run.resolved()["teacher.type_constraints"]
-                    ),
+                    "leaky": run.teacher_reads_gold(),
                 }
             )
     return pd.DataFrame(rows)

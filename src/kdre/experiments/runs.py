@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kdre import SETUP_VERSION
+from kdre.config import reads_gold_label
 from kdre.experiments.setups import CHANGED, SETUP_DEFAULTS, STUDENT_ONLY
 
 # Params that may differ between runs of one report; any other difference is a different setup.
@@ -74,6 +75,12 @@ class Run:
             if isinstance(metrics, dict) and isinstance(metrics.get("config"), dict):
                 flat.update(flatten(metrics["config"]))
         return flat
+
+    def teacher_reads_gold(self) -> bool:
+        """Whether this run's teacher read the gold label (Teacher-R), from the config it ran:
+        its teacher's test predictions and scores are then no result."""
+        flat = self.resolved()
+        return reads_gold_label(flat["gamma"], flat["teacher.type_constraints"])
 
 
 def flatten(tree: dict, prefix: str = "") -> dict:
